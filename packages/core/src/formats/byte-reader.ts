@@ -1,6 +1,7 @@
 import { ModelFormatError } from '../errors/index.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a token may be U+FEFF itself (llama.cpp vocabularies hold one); it must not be dropped.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A little-endian cursor over bytes that checks every read against the end of the buffer and names the field

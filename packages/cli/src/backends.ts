@@ -1,0 +1,36 @@
+import { type Backend, InvalidArgumentError } from '@slmkit/core';
+
+export interface BackendSettings {
+  threads?: number;
+}
+
+type BackendFactory = (settings: BackendSettings) => Promise<Backend>;
+
+/**
+ * Backends the CLI can run, by `--backend` name. Each is imported only when chosen, so a command never loads a
+ * runtime it does not use. Add one entry per backend package.
+ */
+const factories: Record<string, BackendFactory> = {
+  reference: async () => {
+    const { createReferenceBackend } = await import('@slmkit/core/testing');
+    return createReferenceBackend();
+  },
+  // (new backends: one entry each, above this comment)
+};
+
+export const DEFAULT_BACKEND = 'reference';
+
+export function backendNames(): string[] {
+  return Object.keys(factories);
+}
+
+export async function createBackend(name: string, settings: BackendSettings = {}): Promise<Backend> {
+  const factory = factories[name];
+  if (!factory) {
+    throw new InvalidArgumentError(`unknown backend "${name}"; choose one of: ${backendNames().join(', ')}`, {
+      field: '--backend',
+      value: name,
+    });
+  }
+  return factory(settings);
+}
