@@ -21,3 +21,4 @@ export * from './tokenizer/spm-tokenizer.js';
 export * from './tokenizer/stream-decoder.js';
 export * from './tokenizer/token-type.js';
 export * from './tokenizer/tokenizer.js';
+export * from './chat/index.js';
