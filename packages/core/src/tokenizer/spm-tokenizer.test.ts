@@ -4,8 +4,28 @@ import { SpmTokenizer } from './spm-tokenizer.js';
 import { TokenType } from './token-type.js';
 
 function tinyVocab(): SpmTokenizer {
-  const pieces = ['<unk>', '<s>', '</s>', '<0xE2>', '<0x98>', '<0x83>', '\u2581', 'a', 'b', '\u2581a', 'ab', '\u2581ab'];
-  const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control, TokenType.byte, TokenType.byte, TokenType.byte];
+  const pieces = [
+    '<unk>',
+    '<s>',
+    '</s>',
+    '<0xE2>',
+    '<0x98>',
+    '<0x83>',
+    '\u2581',
+    'a',
+    'b',
+    '\u2581a',
+    'ab',
+    '\u2581ab',
+  ];
+  const types: number[] = [
+    TokenType.unknown,
+    TokenType.control,
+    TokenType.control,
+    TokenType.byte,
+    TokenType.byte,
+    TokenType.byte,
+  ];
   while (types.length < pieces.length) types.push(TokenType.normal);
   const scores = pieces.map((_, i) => -i);
   return new SpmTokenizer({ pieces, scores, types, special: { unk: 0, bos: 1, eos: 2 }, addBos: true, addEos: false });

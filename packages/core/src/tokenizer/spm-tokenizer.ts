@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../errors/index.js';
 import { MinHeap } from './min-heap.js';
 import { SpecialTokenSplitter } from './special-token-splitter.js';
 import { WindowedStreamDecoder } from './stream-decoder.js';
-import { TokenType, parseByteToken } from './token-type.js';
+import { parseByteToken, TokenType } from './token-type.js';
 import type {
   DecodeOptions,
   EncodeOptions,
@@ -64,6 +64,8 @@ export class SpmTokenizer implements Tokenizer {
   readonly #byteToId = new Int32Array(256).fill(-1);
   readonly #pieceBytes: Uint8Array[];
   readonly #splitter: SpecialTokenSplitter;
+  /** User-defined tokens only: llama.cpp matches these even when special tokens are not parsed. */
+  readonly #userSplitter: SpecialTokenSplitter;
 
   constructor(vocab: SpmVocabulary) {
     const n = vocab.pieces.length;
@@ -99,6 +101,7 @@ export class SpmTokenizer implements Tokenizer {
       if (type === TokenType.control || type === TokenType.userDefined) specials.push({ text: piece, id });
     }
     this.#splitter = new SpecialTokenSplitter(specials);
+    this.#userSplitter = new SpecialTokenSplitter(specials.filter((t) => vocab.types[t.id] === TokenType.userDefined));
   }
 
   idToToken(id: number): string | undefined {
@@ -125,7 +128,7 @@ export class SpmTokenizer implements Tokenizer {
     const addSpecial = options.addSpecialTokens ?? true;
     const out: number[] = [];
     if (addSpecial && this.addBos && this.special.bos !== undefined) out.push(this.special.bos);
-    const fragments = options.parseSpecialTokens ? this.#splitter.split(text) : [{ text }];
+    const fragments = (options.parseSpecialTokens ? this.#splitter : this.#userSplitter).split(text);
     let previousWasSpecial = true;
     for (const fragment of fragments) {
       if (fragment.id !== undefined) {
@@ -153,7 +156,12 @@ export class SpmTokenizer implements Tokenizer {
       offset += ch.length;
     }
     for (let i = 0; i < chars.length; i++) {
-      symbols.push({ start: offsets[i], length: chars[i].length, prev: i - 1, next: i + 1 < chars.length ? i + 1 : -1 });
+      symbols.push({
+        start: offsets[i],
+        length: chars[i].length,
+        prev: i - 1,
+        next: i + 1 < chars.length ? i + 1 : -1,
+      });
     }
     const heap = new MinHeap<Bigram>((a, b) => a.score > b.score || (a.score === b.score && a.left < b.left));
     const tryAddBigram = (left: number, right: number) => {
@@ -194,7 +202,8 @@ export class SpmTokenizer implements Tokenizer {
   /** The bytes a token stands for when decoded (empty for control tokens). */
   tokenBytes(id: number): Uint8Array {
     const bytes = this.#pieceBytes[id];
-    if (bytes === undefined) throw new InvalidArgumentError(`token id ${id} is outside the vocabulary of ${this.vocabSize}`, { value: id });
+    if (bytes === undefined)
+      throw new InvalidArgumentError(`token id ${id} is outside the vocabulary of ${this.vocabSize}`, { value: id });
     return bytes;
   }
 
