@@ -1,1 +1,2 @@
-export {};
+export * from './device/tiny-llama-backend.js';
+export * from './server/index.js';

@@ -1,0 +1,5 @@
+export * from './demo-server.js';
+export * from './metrics.js';
+export * from './openai-error.js';
+export * from './request-validation.js';
+export * from './served-model.js';

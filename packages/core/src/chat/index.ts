@@ -1,0 +1,3 @@
+export * from './chat-message.js';
+export * from './chat-session.js';
+export * from './chat-template.js';
