@@ -12,7 +12,10 @@ export function requireModel(path: string | undefined, tokenizerPath: string | u
   if (path !== undefined) return tokenizerPath === undefined ? { path } : { path, tokenizerPath };
   const fallback = defaultModel();
   if (fallback) return fallback;
-  throw new InvalidArgumentError('no model given: pass --model <path> (a GGUF file, a llama2.c .bin with --tokenizer, or a model folder)', {
-    field: '--model',
-  });
+  throw new InvalidArgumentError(
+    'no model given: pass --model <path> (a GGUF file, a llama2.c .bin with --tokenizer, or a model folder)',
+    {
+      field: '--model',
+    },
+  );
 }

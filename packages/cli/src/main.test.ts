@@ -14,8 +14,17 @@ const paths = stories260KPaths();
 describe('slm generate on stories260K', () => {
   it.skipIf(!paths)(`prints the llama2.c reference continuation ${paths ? '' : SHARED_MISSING_REASON}`, async () => {
     const run = await runCli([
-      'generate', '--model', paths!.model, '--tokenizer', paths!.tokenizer,
-      '--prompt', 'Once upon a time', '--max-tokens', '60', '--temperature', '0',
+      'generate',
+      '--model',
+      paths!.model,
+      '--tokenizer',
+      paths!.tokenizer,
+      '--prompt',
+      'Once upon a time',
+      '--max-tokens',
+      '60',
+      '--temperature',
+      '0',
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -24,8 +33,18 @@ describe('slm generate on stories260K', () => {
 
   it.skipIf(!paths)('--json prints one object with text, tokens, promptTokens, finishReason and timings', async () => {
     const run = await runCli([
-      'generate', '--model', paths!.model, '--tokenizer', paths!.tokenizer,
-      '--prompt', 'Once upon a time', '--max-tokens', '10', '--temperature', '0', '--json',
+      'generate',
+      '--model',
+      paths!.model,
+      '--tokenizer',
+      paths!.tokenizer,
+      '--prompt',
+      'Once upon a time',
+      '--max-tokens',
+      '10',
+      '--temperature',
+      '0',
+      '--json',
     ]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
@@ -94,8 +113,18 @@ describe('the built bin', () => {
   it.skipIf(!paths)('runs as a process and keeps stdout for the result', async () => {
     const bin = new URL('../dist/bin.js', import.meta.url).pathname;
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [
-      bin, 'generate', '--model', paths!.model, '--tokenizer', paths!.tokenizer, '--prompt', 'Once upon a time',
-      '--max-tokens', '5', '--temperature', '0',
+      bin,
+      'generate',
+      '--model',
+      paths!.model,
+      '--tokenizer',
+      paths!.tokenizer,
+      '--prompt',
+      'Once upon a time',
+      '--max-tokens',
+      '5',
+      '--temperature',
+      '0',
     ]);
     expect(stderr).toBe('');
     expect(goldenContinuations.stories260K.text.startsWith(stdout.trimEnd())).toBe(true);

@@ -1,5 +1,5 @@
 import type { LoadedModel } from '@slmkit/core';
-import { DEFAULT_BACKEND, createBackend } from './backends.js';
+import { createBackend, DEFAULT_BACKEND } from './backends.js';
 import type { CliIo, ParsedValues } from './cli-command.js';
 import { requireModel } from './default-model.js';
 import { numberOption, stringOption } from './options.js';

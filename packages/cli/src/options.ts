@@ -4,10 +4,26 @@ import type { OptionSpec, ParsedValues } from './cli-command.js';
 /** Options shared by commands that load a model. */
 export const modelOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', description: 'runtime: reference, llamacpp, onnx, tfjs', valueName: '<name>' },
-  model: { type: 'string', description: 'model file or folder (GGUF, llama2.c .bin, HF folder, ONNX folder)', valueName: '<path>' },
-  tokenizer: { type: 'string', description: 'tokenizer file, for formats that keep it separate (llama2.c tok*.bin)', valueName: '<path>' },
-  threads: { type: 'string', description: 'CPU threads (default: chosen from the CPU quota and model size)', valueName: '<n>' },
-  'context-size': { type: 'string', description: "context window to allocate (default: the model's)", valueName: '<n>' },
+  model: {
+    type: 'string',
+    description: 'model file or folder (GGUF, llama2.c .bin, HF folder, ONNX folder)',
+    valueName: '<path>',
+  },
+  tokenizer: {
+    type: 'string',
+    description: 'tokenizer file, for formats that keep it separate (llama2.c tok*.bin)',
+    valueName: '<path>',
+  },
+  threads: {
+    type: 'string',
+    description: 'CPU threads (default: chosen from the CPU quota and model size)',
+    valueName: '<n>',
+  },
+  'context-size': {
+    type: 'string',
+    description: "context window to allocate (default: the model's)",
+    valueName: '<n>',
+  },
 };
 
 export function stringOption(values: ParsedValues, name: string): string | undefined {
@@ -45,7 +61,10 @@ export function numberOption(
     const range = [check.min !== undefined ? `>= ${check.min}` : '', check.max !== undefined ? `<= ${check.max}` : '']
       .filter(Boolean)
       .join(' and ');
-    throw new InvalidArgumentError(`expects ${kind}${range ? ` ${range}` : ''}, got "${raw}"`, { field: `--${name}`, value: raw });
+    throw new InvalidArgumentError(`expects ${kind}${range ? ` ${range}` : ''}, got "${raw}"`, {
+      field: `--${name}`,
+      value: raw,
+    });
   }
   return value;
 }

@@ -11,7 +11,11 @@ export class ProgressBar {
   #lastLine = '';
   #started = performance.now();
 
-  constructor(stream: NodeJS.WritableStream, label: string, options: { interactive: boolean; quietIntervalMs?: number }) {
+  constructor(
+    stream: NodeJS.WritableStream,
+    label: string,
+    options: { interactive: boolean; quietIntervalMs?: number },
+  ) {
     this.#stream = stream;
     this.#label = label;
     this.#interactive = options.interactive;

@@ -14,13 +14,24 @@ export const command: CliCommand = {
     temperature: { type: 'string', description: '0 = greedy (default 0.8)', valueName: '<t>' },
     'top-k': { type: 'string', description: 'keep the k most likely tokens, 0 = off (default 40)', valueName: '<k>' },
     'top-p': { type: 'string', description: 'nucleus sampling threshold, 1 = off (default 0.95)', valueName: '<p>' },
-    'min-p': { type: 'string', description: 'drop tokens below p x the best one, 0 = off (default 0.05)', valueName: '<p>' },
-    'repeat-penalty': { type: 'string', description: 'penalty for recent tokens, 1 = off (default 1)', valueName: '<x>' },
+    'min-p': {
+      type: 'string',
+      description: 'drop tokens below p x the best one, 0 = off (default 0.05)',
+      valueName: '<p>',
+    },
+    'repeat-penalty': {
+      type: 'string',
+      description: 'penalty for recent tokens, 1 = off (default 1)',
+      valueName: '<x>',
+    },
     'presence-penalty': { type: 'string', description: 'default 0', valueName: '<x>' },
     'frequency-penalty': { type: 'string', description: 'default 0', valueName: '<x>' },
     seed: { type: 'string', description: 'sampler seed: same seed, same text (default: random)', valueName: '<n>' },
     stop: { type: 'string', multiple: true, description: 'stop at this text (repeatable)', valueName: '<text>' },
-    json: { type: 'boolean', description: 'print one JSON object: { text, tokens, promptTokens, finishReason, timings }' },
+    json: {
+      type: 'boolean',
+      description: 'print one JSON object: { text, tokens, promptTokens, finishReason, timings }',
+    },
   },
   async run(values, _positionals, io) {
     const maxTokens = numberOption(values, 'max-tokens', { integer: true, min: 0 });

@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from '@slmkit/core';
 import type { ModelDescription } from '@slmkit/core/node';
 import type { CliCommand } from '../cli-command.js';
-import { formatBytes } from '../progress-bar.js';
 import { booleanOption } from '../options.js';
+import { formatBytes } from '../progress-bar.js';
 
 function printDescription(d: ModelDescription, out: NodeJS.WritableStream): void {
   const lines = [
@@ -13,9 +13,14 @@ function printDescription(d: ModelDescription, out: NodeJS.WritableStream): void
     `tokenizer:     ${d.tokenizer.kind}, ${d.tokenizer.vocabSize} tokens (bos ${d.tokenizer.bos ?? '-'}, eos ${d.tokenizer.eos ?? '-'})${d.tokenizer.chatTemplate ? ', chat template' : ''}`,
     'hyper-parameters:',
     ...Object.entries(d.hyperParameters).map(([k, v]) => `  ${k.padEnd(16)} ${v}`),
-    ...(d.metadata ? ['metadata:', ...Object.entries(d.metadata).map(([k, v]) => `  ${k.padEnd(40)} ${String(v).slice(0, 80)}`)] : []),
+    ...(d.metadata
+      ? ['metadata:', ...Object.entries(d.metadata).map(([k, v]) => `  ${k.padEnd(40)} ${String(v).slice(0, 80)}`)]
+      : []),
     `tensors (${d.tensors.length}):`,
-    ...d.tensors.map((t) => `  ${t.name.padEnd(28)} ${t.dtype.padEnd(5)} [${t.shape.join(', ')}]`.padEnd(64) + ` ${formatBytes(t.bytes)}`),
+    ...d.tensors.map(
+      (t) =>
+        `  ${t.name.padEnd(28)} ${t.dtype.padEnd(5)} [${t.shape.join(', ')}]`.padEnd(64) + ` ${formatBytes(t.bytes)}`,
+    ),
   ];
   out.write(`${lines.join('\n')}\n`);
 }

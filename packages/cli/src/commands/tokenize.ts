@@ -7,7 +7,8 @@ async function openTokenizer(values: ParsedValues): Promise<Tokenizer> {
   const tokenizerPath = stringOption(values, 'tokenizer');
   const modelPath = stringOption(values, 'model');
   if (modelPath !== undefined) {
-    return (await node.loadModelData(tokenizerPath ? { path: modelPath, tokenizerPath } : { path: modelPath })).tokenizer;
+    return (await node.loadModelData(tokenizerPath ? { path: modelPath, tokenizerPath } : { path: modelPath }))
+      .tokenizer;
   }
   if (tokenizerPath !== undefined) return node.loadTokenizerFromPath(tokenizerPath);
   throw new InvalidArgumentError('pass --tokenizer <path> or --model <path>', { field: '--tokenizer' });
@@ -20,7 +21,11 @@ export const command: CliCommand = {
   allowPositionals: true,
   options: {
     model: { type: 'string', description: 'take the tokenizer from this model', valueName: '<path>' },
-    tokenizer: { type: 'string', description: 'tokenizer file or folder (tokenizer.json, .model, tok*.bin, GGUF)', valueName: '<path>' },
+    tokenizer: {
+      type: 'string',
+      description: 'tokenizer file or folder (tokenizer.json, .model, tok*.bin, GGUF)',
+      valueName: '<path>',
+    },
     prompt: { type: 'string', description: 'text to tokenize (or give it as the argument)', valueName: '<text>' },
     'no-special': { type: 'boolean', description: 'do not add BOS/EOS' },
     'parse-special': { type: 'boolean', description: 'turn special-token text such as <s> into its id' },

@@ -11,7 +11,16 @@ describe.skipIf(!paths)(`llama2.c stories260K ${paths ? '' : SHARED_MISSING_REAS
 
   it('reads the header the README documents', () => {
     const h = readLlama2cHeader(bytes());
-    expect(h).toEqual({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, sharedClassifier: true });
+    expect(h).toEqual({
+      dim: 64,
+      hiddenDim: 172,
+      nLayers: 5,
+      nHeads: 8,
+      nKvHeads: 4,
+      vocabSize: 512,
+      seqLen: 512,
+      sharedClassifier: true,
+    });
   });
 
   it('maps weights to canonical tensors as zero-copy views', () => {

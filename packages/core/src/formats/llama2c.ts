@@ -4,7 +4,7 @@ import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA } from '../model/model-spec.js';
 import { createTensor, type Tensor } from '../model/tensor.js';
 import { LlamaTensorNames, Weights } from '../model/weights.js';
 import { SpmTokenizer } from '../tokenizer/spm-tokenizer.js';
-import { TokenType, parseByteToken } from '../tokenizer/token-type.js';
+import { parseByteToken, TokenType } from '../tokenizer/token-type.js';
 import { ByteReader } from './byte-reader.js';
 
 /** The seven int32 of a llama2.c (legacy, version 0) checkpoint header. */
@@ -137,10 +137,13 @@ export function readLlama2cCheckpoint(bytes: Uint8Array, file?: string): Llama2c
   const stacked = (name: (layer: number) => string, shape: number[]) => {
     const per = shape.reduce((a, b) => a * b, 1);
     const all = take(per * L);
-    for (let l = 0; l < L; l++) tensors.push(createTensor(name(l), shape, 'f32', all.subarray(l * per * 4, (l + 1) * per * 4)));
+    for (let l = 0; l < L; l++)
+      tensors.push(createTensor(name(l), shape, 'f32', all.subarray(l * per * 4, (l + 1) * per * 4)));
   };
   const n = LlamaTensorNames;
-  tensors.push(createTensor(n.tokenEmbedding, [header.vocabSize, header.dim], 'f32', take(header.vocabSize * header.dim)));
+  tensors.push(
+    createTensor(n.tokenEmbedding, [header.vocabSize, header.dim], 'f32', take(header.vocabSize * header.dim)),
+  );
   stacked(n.attnNorm, [header.dim]);
   stacked(n.attnQ, [header.dim, header.dim]);
   stacked(n.attnK, [kv, header.dim]);
@@ -168,7 +171,10 @@ function baseName(file: string | undefined): string {
  * Reads a llama2.c `tok*.bin` tokenizer: int32 max_token_length, then per token a float32 score, an int32 byte
  * length and the bytes. The file does not store the token count: pass the model's vocab size, or it reads to the end.
  */
-export function readLlama2cTokenizer(bytes: Uint8Array, options: { vocabSize?: number; file?: string } = {}): SpmTokenizer {
+export function readLlama2cTokenizer(
+  bytes: Uint8Array,
+  options: { vocabSize?: number; file?: string } = {},
+): SpmTokenizer {
   const { file } = options;
   const r = new ByteReader(bytes, file);
   const maxTokenLength = r.i32('max_token_length');

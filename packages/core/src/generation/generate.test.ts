@@ -10,7 +10,8 @@ describe('generate', () => {
   it('streams token and text parts and finishes with usage and timings', async () => {
     const model = await modelPromise;
     const parts = [];
-    for await (const part of generate({ model, prompt: 'abc', maxTokens: 5, temperature: 0, stopTokens: [] })) parts.push(part);
+    for await (const part of generate({ model, prompt: 'abc', maxTokens: 5, temperature: 0, stopTokens: [] }))
+      parts.push(part);
     const finish = parts.at(-1);
     expect(finish?.type).toBe('finish');
     if (finish?.type !== 'finish') throw new Error('no finish');
@@ -31,7 +32,14 @@ describe('generate', () => {
     const model = await modelPromise;
     const free = await generateText({ model, prompt: 'abc', maxTokens: 30, temperature: 0, stopTokens: [] });
     const stop = free.text.slice(3, 5);
-    const cut = await generateText({ model, prompt: 'abc', maxTokens: 30, temperature: 0, stopTokens: [], stop: [stop] });
+    const cut = await generateText({
+      model,
+      prompt: 'abc',
+      maxTokens: 30,
+      temperature: 0,
+      stopTokens: [],
+      stop: [stop],
+    });
     expect(cut.finishReason).toBe('stop');
     expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
   });
@@ -39,7 +47,13 @@ describe('generate', () => {
   it('stops at a stop token', async () => {
     const model = await modelPromise;
     const free = await generateText({ model, prompt: 'abc', maxTokens: 10, temperature: 0, stopTokens: [] });
-    const result = await generateText({ model, prompt: 'abc', maxTokens: 10, temperature: 0, stopTokens: [free.tokens[2]] });
+    const result = await generateText({
+      model,
+      prompt: 'abc',
+      maxTokens: 10,
+      temperature: 0,
+      stopTokens: [free.tokens[2]],
+    });
     expect(result.finishReason).toBe('stop');
     expect(result.tokens).toEqual(free.tokens.slice(0, 3));
   });
@@ -54,11 +68,31 @@ describe('generate', () => {
   it('reuses the cached prefix of a sequence and evaluates only new tokens', async () => {
     const model = await modelPromise;
     const sequence = await model.createSequence();
-    const first = await generateText({ model, sequence, prompt: 'hello', maxTokens: 3, temperature: 0, stopTokens: [] });
+    const first = await generateText({
+      model,
+      sequence,
+      prompt: 'hello',
+      maxTokens: 3,
+      temperature: 0,
+      stopTokens: [],
+    });
     const before = sequence.counters.evaluatedTokens;
-    const promptIds = [...data.tokenizer.encode('hello'), ...first.tokens, ...data.tokenizer.encode(' more', { addSpecialTokens: false })];
-    const second = await generateText({ model, sequence, prompt: promptIds, maxTokens: 2, temperature: 0, stopTokens: [] });
-    expect(second.usage.cachedPromptTokens).toBe(promptIds.length - data.tokenizer.encode(' more', { addSpecialTokens: false }).length - 1);
+    const promptIds = [
+      ...data.tokenizer.encode('hello'),
+      ...first.tokens,
+      ...data.tokenizer.encode(' more', { addSpecialTokens: false }),
+    ];
+    const second = await generateText({
+      model,
+      sequence,
+      prompt: promptIds,
+      maxTokens: 2,
+      temperature: 0,
+      stopTokens: [],
+    });
+    expect(second.usage.cachedPromptTokens).toBe(
+      promptIds.length - data.tokenizer.encode(' more', { addSpecialTokens: false }).length - 1,
+    );
     // new prompt tokens (+1: the last generated token was never evaluated) plus one per generated token after the first
     expect(sequence.counters.evaluatedTokens - before).toBe(promptIds.length - second.usage.cachedPromptTokens + 1);
     const fresh = await generateText({ model, prompt: promptIds, maxTokens: 2, temperature: 0, stopTokens: [] });
@@ -67,7 +101,14 @@ describe('generate', () => {
 
   it('returns log-probabilities when asked', async () => {
     const model = await modelPromise;
-    const result = await generateText({ model, prompt: 'abc', maxTokens: 4, temperature: 0, logprobs: true, stopTokens: [] });
+    const result = await generateText({
+      model,
+      prompt: 'abc',
+      maxTokens: 4,
+      temperature: 0,
+      logprobs: true,
+      stopTokens: [],
+    });
     expect(result.logprobs).toHaveLength(4);
     for (const lp of result.logprobs ?? []) expect(lp).toBeLessThanOrEqual(0);
   });
@@ -77,7 +118,15 @@ describe('generate', () => {
     const controller = new AbortController();
     let n = 0;
     let reason = '';
-    for await (const part of generate({ model, prompt: 'abc', maxTokens: 40, temperature: 0, stopTokens: [], signal: controller.signal, stopOnAbort: true })) {
+    for await (const part of generate({
+      model,
+      prompt: 'abc',
+      maxTokens: 40,
+      temperature: 0,
+      stopTokens: [],
+      signal: controller.signal,
+      stopOnAbort: true,
+    })) {
       if (part.type === 'token' && ++n === 2) controller.abort();
       if (part.type === 'finish') reason = part.finishReason;
     }
@@ -87,7 +136,9 @@ describe('generate', () => {
 
   it('rejects bad arguments with typed errors', async () => {
     const model = await modelPromise;
-    await expect(generateText({ model, prompt: [99999], maxTokens: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(generateText({ model, prompt: [99999], maxTokens: 1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(generateText({ model, prompt: 'x', maxTokens: -1 })).rejects.toMatchObject({ field: 'maxTokens' });
     await expect(generateText({ model, prompt: 'x', topP: 2 })).rejects.toMatchObject({ field: 'topP' });
   });

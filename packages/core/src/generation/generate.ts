@@ -2,9 +2,15 @@ import { AbortError, ContextOverflowError, InvalidArgumentError } from '../error
 import type { LoadedModel, NativeSamplingOptions, Sequence } from '../model/backend.js';
 import { endOfGenerationIds } from '../tokenizer/tokenizer.js';
 import type { FinishReason, GeneratePart, GenerationTimings, Usage } from './generate-parts.js';
-import { SeededRandom, randomSeed } from './random.js';
+import { randomSeed, SeededRandom } from './random.js';
 import { logSoftmax, sampleToken } from './sampler.js';
-import { type ResolvedSampling, type SamplingOptions, hasPenalties, isGreedy, resolveSampling } from './sampling-options.js';
+import {
+  hasPenalties,
+  isGreedy,
+  type ResolvedSampling,
+  resolveSampling,
+  type SamplingOptions,
+} from './sampling-options.js';
 import { StopTextMatcher } from './stop-text.js';
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -57,7 +63,10 @@ export async function* generate(options: GenerateOptions): AsyncGenerator<Genera
   const tokenizer = model.tokenizer;
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) {
-    throw new InvalidArgumentError(`must be an integer >= 0, got ${maxTokens}`, { field: 'maxTokens', value: maxTokens });
+    throw new InvalidArgumentError(`must be an integer >= 0, got ${maxTokens}`, {
+      field: 'maxTokens',
+      value: maxTokens,
+    });
   }
   const sampling = resolveSampling(options, randomSeed());
   const promptIds =

@@ -64,7 +64,8 @@ export function sampleToken(
   if (s.temperature === 0) return argmax(logits);
   let candidates: Candidate[] = [];
   for (let i = 0; i < logits.length; i++) {
-    if (logits[i] !== Number.NEGATIVE_INFINITY && !Number.isNaN(logits[i])) candidates.push({ id: i, logit: logits[i], p: 0 });
+    if (logits[i] !== Number.NEGATIVE_INFINITY && !Number.isNaN(logits[i]))
+      candidates.push({ id: i, logit: logits[i], p: 0 });
   }
   if (candidates.length === 0) return argmax(logits);
   candidates.sort((a, b) => b.logit - a.logit || a.id - b.id);

@@ -1,8 +1,7 @@
 import type { ModelSpec, RopeLayout } from './model-spec.js';
 import { headDim } from './model-spec.js';
-import { LlamaTensorNames } from './weights.js';
-import { Weights } from './weights.js';
-import { type Tensor, encodeTensor, tensorToFloat32 } from './tensor.js';
+import { encodeTensor, type Tensor, tensorToFloat32 } from './tensor.js';
+import { LlamaTensorNames, type Weights } from './weights.js';
 
 /**
  * Reorders the rows of a q or k projection ([heads * headDim, in]) between RoPE pair layouts.
@@ -39,7 +38,11 @@ function permuteTensor(tensor: Tensor, heads: number, spec: ModelSpec, to: RopeL
 }
 
 /** Rewrites a model's q/k weights for another RoPE layout; returns the new spec and weights. */
-export function convertRopeLayout(spec: ModelSpec, weights: Weights, to: RopeLayout): { spec: ModelSpec; weights: Weights } {
+export function convertRopeLayout(
+  spec: ModelSpec,
+  weights: Weights,
+  to: RopeLayout,
+): { spec: ModelSpec; weights: Weights } {
   if (spec.ropeLayout === to) return { spec, weights };
   const q = new Set<string>();
   const k = new Set<string>();

@@ -10,7 +10,8 @@ function randomValues(n: number, seed = 1): Float32Array {
 
 describe('half floats', () => {
   it('round-trips exactly representable values and rounds to nearest even', () => {
-    for (const v of [0, 1, -2, 0.5, 65504, -65504, 2 ** -24, 0.333251953125]) expect(halfToFloat(floatToHalf(v))).toBe(v);
+    for (const v of [0, 1, -2, 0.5, 65504, -65504, 2 ** -24, 0.333251953125])
+      expect(halfToFloat(floatToHalf(v))).toBe(v);
     expect(floatToHalf(1 + 2 ** -11)).toBe(0x3c00); // halfway between 1 and the next half: ties to even
     expect(floatToHalf(1e6)).toBe(0x7c00); // overflow to +inf
     expect(Number.isNaN(halfToFloat(floatToHalf(Number.NaN)))).toBe(true);

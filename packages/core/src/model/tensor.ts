@@ -55,9 +55,12 @@ export function byteSizeOf(dtype: DType, count: number, name = 'tensor'): number
 export function createTensor(name: string, shape: readonly number[], dtype: DType, data: Uint8Array): Tensor {
   const expected = byteSizeOf(dtype, elementCount(shape), name);
   if (data.byteLength !== expected) {
-    throw new ModelFormatError(`holds ${data.byteLength} bytes, shape [${shape.join(', ')}] ${dtype} needs ${expected}`, {
-      field: name,
-    });
+    throw new ModelFormatError(
+      `holds ${data.byteLength} bytes, shape [${shape.join(', ')}] ${dtype} needs ${expected}`,
+      {
+        field: name,
+      },
+    );
   }
   return { name, shape: [...shape], dtype, data };
 }

@@ -1,7 +1,7 @@
 import { ModelFormatError } from '../errors/index.js';
 import type { ModelSpec } from './model-spec.js';
 import { headDim, kvDim } from './model-spec.js';
-import { type Tensor, elementCount, tensorToFloat32 } from './tensor.js';
+import { elementCount, type Tensor, tensorToFloat32 } from './tensor.js';
 
 /**
  * Canonical tensor names of a Llama-family model (the names llama.cpp uses in GGUF). Every format reader maps

@@ -17,7 +17,8 @@ export async function statOrThrow(path: string, what = 'file') {
     return await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${what} does not exist`, { file: path, cause: error });
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new NotFoundError(`${what} does not exist`, { file: path, cause: error });
     throw new InvalidArgumentError(`cannot read ${what} (${code ?? 'error'})`, { file: path, cause: error });
   }
 }

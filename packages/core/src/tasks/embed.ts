@@ -9,7 +9,11 @@ export interface EmbedTextsOptions extends EmbedOptions {
 }
 
 /** Embeds each text with the model's pooled final hidden states (mean pooling, L2-normalised by default). */
-export async function embed(model: LoadedModel, texts: readonly string[], options: EmbedTextsOptions = {}): Promise<Float32Array[]> {
+export async function embed(
+  model: LoadedModel,
+  texts: readonly string[],
+  options: EmbedTextsOptions = {},
+): Promise<Float32Array[]> {
   if (!model.embed) {
     throw new UnsupportedFeatureError(`the ${model.info.backend} backend cannot return embeddings`, { field: 'embed' });
   }

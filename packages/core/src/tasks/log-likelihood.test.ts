@@ -23,7 +23,10 @@ describe.skipIf(!paths)(`log-likelihood scoring on stories260K ${paths ? '' : SH
 
   it('multiple choice prefers the plausible ending', async () => {
     const model = await load();
-    const result = await multipleChoice(model, 'Lily went to the park to play with her', [' friends.', ' xylophone quantum.']);
+    const result = await multipleChoice(model, 'Lily went to the park to play with her', [
+      ' friends.',
+      ' xylophone quantum.',
+    ]);
     expect(result.best).toBe(0);
     expect(result.bestNormalized).toBe(0);
     const single = await scoreContinuation(model, 'Lily went to the park to play with her', ' friends.');

@@ -20,7 +20,11 @@ export interface ScoreOptions {
  * the whole text and the context, and take the continuation as the tail of the whole encoding, so tokens that merge
  * across the boundary are scored as the model would see them.
  */
-export function splitContinuation(model: LoadedModel, context: string, continuation: string): { contextIds: number[]; continuationIds: number[] } {
+export function splitContinuation(
+  model: LoadedModel,
+  context: string,
+  continuation: string,
+): { contextIds: number[]; continuationIds: number[] } {
   const tokenizer = model.tokenizer;
   const whole = tokenizer.encode(context + continuation);
   const contextIds = tokenizer.encode(context);

@@ -5,7 +5,7 @@ import { createReferenceBackend } from '../testing/reference-backend.js';
 import { SHARED_MISSING_REASON, sharedPath } from '../testing/shared-data.js';
 import { cosineSimilarity, embed } from './embed.js';
 import { scoreContinuation } from './log-likelihood.js';
-import { TextClassifier, applyClassifierHead } from './text-classifier.js';
+import { applyClassifierHead, TextClassifier } from './text-classifier.js';
 import { parseLabelledTsv } from './tsv-dataset.js';
 import { classifyZeroShot } from './zero-shot.js';
 
@@ -26,7 +26,9 @@ describe('zero-shot classification', () => {
   });
   it('rejects empty texts and single labels', async () => {
     const model = await modelPromise;
-    await expect(classifyZeroShot(model, [' '], [{ label: 'a' }, { label: 'b' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(classifyZeroShot(model, [' '], [{ label: 'a' }, { label: 'b' }])).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(classifyZeroShot(model, ['x'], [{ label: 'a' }])).rejects.toMatchObject({ field: 'labels' });
   });
 });

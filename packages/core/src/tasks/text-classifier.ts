@@ -20,10 +20,15 @@ export interface ClassifierPrediction {
 export function validateClassifierHead(head: ClassifierHead, dim?: number): void {
   if (head.labels.length < 2) throw new ModelFormatError('a classifier needs at least two labels', { field: 'labels' });
   if (head.weight.length !== head.labels.length * head.dim || head.bias.length !== head.labels.length) {
-    throw new ModelFormatError(`head weights do not match ${head.labels.length} labels x ${head.dim}`, { field: 'weight' });
+    throw new ModelFormatError(`head weights do not match ${head.labels.length} labels x ${head.dim}`, {
+      field: 'weight',
+    });
   }
   if (dim !== undefined && head.dim !== dim) {
-    throw new ModelFormatError(`head expects hidden size ${head.dim}, the backbone has ${dim}`, { field: 'dim', value: head.dim });
+    throw new ModelFormatError(`head expects hidden size ${head.dim}, the backbone has ${dim}`, {
+      field: 'dim',
+      value: head.dim,
+    });
   }
 }
 
@@ -55,7 +60,10 @@ export class TextClassifier {
     this.head = head;
   }
 
-  async classify(texts: readonly string[], options: Omit<EmbedTextsOptions, 'pooling' | 'normalize'> = {}): Promise<ClassifierPrediction[]> {
+  async classify(
+    texts: readonly string[],
+    options: Omit<EmbedTextsOptions, 'pooling' | 'normalize'> = {},
+  ): Promise<ClassifierPrediction[]> {
     if (texts.length === 0) throw new InvalidArgumentError('no texts to classify', { field: 'texts' });
     const vectors = await embed(this.backbone, texts, { ...options, pooling: this.head.pooling, normalize: false });
     return vectors.map((v) => applyClassifierHead(this.head, v));

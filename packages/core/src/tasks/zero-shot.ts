@@ -35,7 +35,8 @@ export async function classifyZeroShot(
 ): Promise<ZeroShotPrediction[]> {
   if (labels.length < 2) throw new InvalidArgumentError('at least two labels are needed', { field: 'labels' });
   const template = options.template ?? DEFAULT_ZERO_SHOT_TEMPLATE;
-  if (!template.includes('{text}')) throw new InvalidArgumentError('the template must contain {text}', { field: 'template' });
+  if (!template.includes('{text}'))
+    throw new InvalidArgumentError('the template must contain {text}', { field: 'template' });
   const predictions: ZeroShotPrediction[] = [];
   for (const text of texts) {
     if (text.trim().length === 0) throw new InvalidArgumentError('cannot classify an empty text', { field: 'texts' });

@@ -99,7 +99,13 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
       async run() {
         const model = await loadFixture();
         const golden = goldenContinuations.random;
-        const result = await generateText({ model, prompt: golden.prompt, maxTokens: golden.ids.length, temperature: 0, stopTokens: [] });
+        const result = await generateText({
+          model,
+          prompt: golden.prompt,
+          maxTokens: golden.ids.length,
+          temperature: 0,
+          stopTokens: [],
+        });
         assert(
           JSON.stringify(result.tokens) === JSON.stringify(golden.ids),
           `ids ${JSON.stringify(result.tokens)} != golden ${JSON.stringify(golden.ids)}`,
@@ -112,11 +118,18 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
       skip: stories ? undefined : '../shared is absent',
       async run() {
         assert(stories, 'stories260K is missing');
-        const input = target.prepareStories260K ? await target.prepareStories260K(stories) : { path: stories.model, tokenizerPath: stories.tokenizer };
+        const input = target.prepareStories260K
+          ? await target.prepareStories260K(stories)
+          : { path: stories.model, tokenizerPath: stories.tokenizer };
         const model = await (await backend()).load(input);
         try {
           const golden = goldenContinuations.stories260K;
-          const result = await generateText({ model, prompt: golden.prompt, maxTokens: golden.ids.length, temperature: 0 });
+          const result = await generateText({
+            model,
+            prompt: golden.prompt,
+            maxTokens: golden.ids.length,
+            temperature: 0,
+          });
           assert(
             JSON.stringify(result.tokens) === JSON.stringify(golden.ids),
             `ids ${JSON.stringify(result.tokens)} != golden ${JSON.stringify(golden.ids)}`,
@@ -141,7 +154,10 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
           const b = (await split.forward(ids.slice(5))).last();
           const diff = maxAbsDiff(a, b);
           assert(diff <= tolerance, `split evaluation differs by ${diff}`);
-          assert(split.tokens.length === ids.length, `cache holds ${split.tokens.length} tokens, expected ${ids.length}`);
+          assert(
+            split.tokens.length === ids.length,
+            `cache holds ${split.tokens.length} tokens, expected ${ids.length}`,
+          );
         } finally {
           await whole.dispose();
           await split.dispose();
@@ -224,7 +240,14 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
         let aborted = false;
         let seen: number = 0;
         try {
-          for await (const part of generate({ model, prompt: FIXTURE_PROMPT, maxTokens: 100, temperature: 0, stopTokens: [], signal: controller.signal })) {
+          for await (const part of generate({
+            model,
+            prompt: FIXTURE_PROMPT,
+            maxTokens: 100,
+            temperature: 0,
+            stopTokens: [],
+            signal: controller.signal,
+          })) {
             if (part.type !== 'token') continue;
             seen++;
             if (aborted) tokensAfterAbort++;
@@ -247,7 +270,17 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
       async run() {
         const model = await loadFixture();
         const run = (seed: number) =>
-          generateText({ model, prompt: FIXTURE_PROMPT, maxTokens: 20, temperature: 1.2, topK: 0, topP: 1, minP: 0, seed, stopTokens: [] });
+          generateText({
+            model,
+            prompt: FIXTURE_PROMPT,
+            maxTokens: 20,
+            temperature: 1.2,
+            topK: 0,
+            topP: 1,
+            minP: 0,
+            seed,
+            stopTokens: [],
+          });
         const a = await run(42);
         const b = await run(42);
         assert(JSON.stringify(a.tokens) === JSON.stringify(b.tokens), 'same seed gave different tokens');
@@ -303,7 +336,13 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
         const first = await b.load(input);
         await first.dispose();
         const second = await b.load(input);
-        const result = await generateText({ model: second, prompt: FIXTURE_PROMPT, maxTokens: 4, temperature: 0, stopTokens: [] });
+        const result = await generateText({
+          model: second,
+          prompt: FIXTURE_PROMPT,
+          maxTokens: 4,
+          temperature: 0,
+          stopTokens: [],
+        });
         assert(result.tokens.length === 4, 'reloaded model did not generate');
         await second.dispose();
       },

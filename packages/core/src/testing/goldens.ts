@@ -20,6 +20,8 @@ export const goldenContinuations = {
   random: {
     model: { seed: 7, tiedEmbeddings: false } satisfies RandomModelOptions,
     prompt: 'the quick brown fox',
-    ids: [47, 62, 51, 142, 192, 240, 80, 295, 107, 242, 262, 151, 2, 205, 209, 100, 250, 102, 204, 224, 249, 283, 160, 33],
+    ids: [
+      47, 62, 51, 142, 192, 240, 80, 295, 107, 242, 262, 151, 2, 205, 209, 100, 250, 102, 204, 224, 249, 283, 160, 33,
+    ],
   },
 };

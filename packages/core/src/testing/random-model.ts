@@ -1,11 +1,11 @@
+import { SeededRandom } from '../generation/random.js';
 import type { ModelData } from '../model/backend.js';
 import type { ModelSpec, RopeLayout } from '../model/model-spec.js';
 import { validateModelSpec } from '../model/model-spec.js';
 import { float32Tensor } from '../model/tensor.js';
-import { LlamaTensorNames as N, Weights, expectedLlamaShapes } from '../model/weights.js';
-import { SeededRandom } from '../generation/random.js';
+import { expectedLlamaShapes, LlamaTensorNames as N, Weights } from '../model/weights.js';
 import { SpmTokenizer } from '../tokenizer/spm-tokenizer.js';
-import { TokenType, byteTokenText } from '../tokenizer/token-type.js';
+import { byteTokenText, TokenType } from '../tokenizer/token-type.js';
 
 export interface RandomModelOptions {
   seed?: number;

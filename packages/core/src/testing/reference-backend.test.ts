@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateText } from '../generation/generate.js';
+import { convertRopeLayout } from '../model/rope-layout.js';
 import { runConformanceSuite } from './conformance.js';
 import { goldenContinuations } from './goldens.js';
-import { convertRopeLayout } from '../model/rope-layout.js';
 import { createRandomModel } from './random-model.js';
 import { createReferenceBackend } from './reference-backend.js';
 import { SHARED_MISSING_REASON, sharedPath, stories260KPaths } from './shared-data.js';
 
-runConformanceSuite({ describe, it, skip: it.skip }, { name: 'reference', createBackend: () => createReferenceBackend() });
+runConformanceSuite(
+  { describe, it, skip: it.skip },
+  { name: 'reference', createBackend: () => createReferenceBackend() },
+);
 
 /** The continuation llama2.c printed, as ../shared/README.md gives it (an independent source for the golden). */
 function readmeReference(): { prompt: string; continuation: string } | undefined {
@@ -27,16 +30,19 @@ function readmeReference(): { prompt: string; continuation: string } | undefined
 
 describe('reference backend on stories260K', () => {
   const paths = stories260KPaths();
-  it.skipIf(!paths)(`reproduces the llama2.c reference text of ../shared/README.md ${paths ? '' : SHARED_MISSING_REASON}`, async () => {
-    const reference = readmeReference();
-    const backend = createReferenceBackend();
-    const model = await backend.load({ path: paths!.model, tokenizerPath: paths!.tokenizer });
-    const result = await generateText({ model, prompt: reference!.prompt, maxTokens: 200, temperature: 0 });
-    // llama2.c ran 64 positions in total; our continuation may run longer, so compare its prefix.
-    expect(result.text.startsWith(reference!.continuation)).toBe(true);
-    expect(goldenContinuations.stories260K.text).toBe(reference!.continuation);
-    await model.dispose();
-  });
+  it.skipIf(!paths)(
+    `reproduces the llama2.c reference text of ../shared/README.md ${paths ? '' : SHARED_MISSING_REASON}`,
+    async () => {
+      const reference = readmeReference();
+      const backend = createReferenceBackend();
+      const model = await backend.load({ path: paths!.model, tokenizerPath: paths!.tokenizer });
+      const result = await generateText({ model, prompt: reference!.prompt, maxTokens: 200, temperature: 0 });
+      // llama2.c ran 64 positions in total; our continuation may run longer, so compare its prefix.
+      expect(result.text.startsWith(reference!.continuation)).toBe(true);
+      expect(goldenContinuations.stories260K.text).toBe(reference!.continuation);
+      await model.dispose();
+    },
+  );
 });
 
 describe('RoPE layouts', () => {

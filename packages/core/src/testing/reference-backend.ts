@@ -5,28 +5,28 @@ import {
   type BackendCapabilities,
   type EmbedOptions,
   type ForwardOptions,
-  type LoadOptions,
+  isModelData,
   type LoadedModel,
+  type LoadOptions,
   type ModelData,
   type ModelInput,
   type ModelRuntimeInfo,
   type Sequence,
   type SequenceCounters,
   type SequenceOptions,
-  isModelData,
 } from '../model/backend.js';
 import { Logits } from '../model/logits.js';
 import type { ModelSpec } from '../model/model-spec.js';
-import { checkForwardInput, checkTruncateLength, resolveContextSize } from '../model/sequence-checks.js';
 import { validateModelSpec } from '../model/model-spec.js';
-import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { checkForwardInput, checkTruncateLength, resolveContextSize } from '../model/sequence-checks.js';
 import { poolEmbedding } from '../tasks/pooling.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import {
-  type ReferenceWeights,
-  ReferenceState,
   classify,
   forwardToken,
   prepareReferenceWeights,
+  ReferenceState,
+  type ReferenceWeights,
 } from './reference-model.js';
 
 /** Turns a path (or paths) into a model in memory; `@slmkit/core/node` provides `loadModelData`. */
@@ -87,7 +87,12 @@ class ReferenceSequence implements Sequence {
       this.#tokens.push(tokens[i]);
       const wantRow = want === 'all' || (want === 'last' && i === tokens.length - 1);
       if (wantRow) {
-        classify(this.#spec, this.#weights, state, out.subarray(positions.length * vocab, (positions.length + 1) * vocab));
+        classify(
+          this.#spec,
+          this.#weights,
+          state,
+          out.subarray(positions.length * vocab, (positions.length + 1) * vocab),
+        );
         positions.push(pos);
       }
     }

@@ -1,6 +1,6 @@
 import type { ModelSpec } from '../model/model-spec.js';
 import { headDim as headDimOf, kvDim as kvDimOf } from '../model/model-spec.js';
-import { LlamaTensorNames as N, type Weights, validateLlamaWeights } from '../model/weights.js';
+import { LlamaTensorNames as N, validateLlamaWeights, type Weights } from '../model/weights.js';
 
 /**
  * A Llama-family decoder in plain TypeScript over Float32Array, written to be read: the blocks of llama2.c's
@@ -125,7 +125,13 @@ export class ReferenceState {
  * Runs one token at position `pos` through the model, updating the cache. Returns the final hidden state
  * (after the output norm) in `state.x`; call `classify` for logits.
  */
-export function forwardToken(spec: ModelSpec, w: ReferenceWeights, state: ReferenceState, token: number, pos: number): void {
+export function forwardToken(
+  spec: ModelSpec,
+  w: ReferenceWeights,
+  state: ReferenceState,
+  token: number,
+  pos: number,
+): void {
   const { dim, nHeads, nKvHeads, ffnDim } = spec;
   const headSize = headDimOf(spec);
   const kv = kvDimOf(spec);

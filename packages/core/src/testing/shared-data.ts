@@ -35,7 +35,9 @@ export function sharedPath(...parts: string[]): string | undefined {
 export const SHARED_MISSING_REASON = '../shared is absent (a user clone): skipping tests that need third-party models';
 
 /** Paths of the stories260K model files, when ../shared is present. */
-export function stories260KPaths(): { model: string; tokenizer: string; tokenizerModel: string; hfOnnx: string } | undefined {
+export function stories260KPaths():
+  | { model: string; tokenizer: string; tokenizerModel: string; hfOnnx: string }
+  | undefined {
   const dir = sharedPath('models');
   if (!dir) return undefined;
   return {
