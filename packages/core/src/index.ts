@@ -50,3 +50,4 @@ export * from './formats/sentencepiece-model.js';
 export * from './tokenizer/tokenizer-to-json.js';
 export * from './formats/llama2c-versioned.js';
 export * from './tasks/classifier-head-file.js';
+export * from './generation/yield-to-event-loop.js';

@@ -143,3 +143,22 @@ describe('generate', () => {
     await expect(generateText({ model, prompt: 'x', topP: 2 })).rejects.toMatchObject({ field: 'topP' });
   });
 });
+
+describe('generate and the event loop', () => {
+  it('an abort fired by a timer stops a long generation on a synchronous backend', async () => {
+    const big = await createReferenceBackend().load(createRandomModel({ seed: 5, contextLength: 2048, dim: 64, nLayers: 4 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const result = await generateText({
+      model: big,
+      prompt: 'abc',
+      maxTokens: 2000,
+      temperature: 0,
+      stopTokens: [],
+      signal: controller.signal,
+      stopOnAbort: true,
+    });
+    expect(result.finishReason).toBe('abort');
+    expect(result.tokens.length).toBeLessThan(2000);
+  });
+});

@@ -12,6 +12,7 @@ import {
   type SamplingOptions,
 } from './sampling-options.js';
 import { StopTextMatcher } from './stop-text.js';
+import { CooperativeScheduler } from './yield-to-event-loop.js';
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -94,6 +95,7 @@ export async function* generate(options: GenerateOptions): AsyncGenerator<Genera
   const stopText = new StopTextMatcher(options.stop ?? []);
   const decoder = tokenizer.createStreamDecoder({ context: promptIds.slice(-4) });
   const history = [...promptIds];
+  const scheduler = new CooperativeScheduler();
   const usage: Usage = { promptTokens: promptIds.length, completionTokens: 0, cachedPromptTokens: 0 };
   let prefillMs = 0;
   let firstTokenAt = 0;
@@ -159,6 +161,7 @@ export async function* generate(options: GenerateOptions): AsyncGenerator<Genera
       let logits = (await sequence.forward(pending, { logits: 'last', signal })).last();
       prefillMs = performance.now() - prefillStart;
       for (;;) {
+        await scheduler.maybeYield();
         if (signal?.aborted) throw new AbortError('Generation was aborted', { cause: signal.reason });
         const id = sampleToken(logits, history, sampling, random);
         const logprob = options.logprobs ? logSoftmax(logits)[id] : undefined;
