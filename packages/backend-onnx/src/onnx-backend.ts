@@ -1,0 +1,211 @@
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  type Backend,
+  type BackendCapabilities,
+  isModelData,
+  type LoadedModel,
+  type LoadOptions,
+  type ModelData,
+  type ModelFiles,
+  ModelFormatError,
+  type ModelInput,
+  type ModelSpec,
+  parameterCount,
+  resolveContextSize,
+  type Tokenizer,
+  throwIfAborted,
+  UnsupportedFeatureError,
+  validateLlamaWeights,
+  validateModelSpec,
+} from '@slmkit/core';
+import type { InferenceSession } from 'onnxruntime-common';
+import { headDimFromHfConfig } from './export/hf-config.js';
+import { buildLlamaOnnxModel } from './export/llama-graph.js';
+import { describeGraphIo } from './graph-io.js';
+import { findOnnxFile, type OnnxDtype, readOnnxFolder } from './onnx-folder.js';
+import { OnnxLoadedModel } from './onnx-model.js';
+import { encodeOnnxModel } from './proto/onnx-codec.js';
+import type { OrtRuntime } from './runtime/runtime-seam.js';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+/** Models below this many parameters default to one thread: per-node overhead dominates and threads only add sync. */
+export const SINGLE_THREAD_PARAMETER_LIMIT = 20_000_000;
+
+export interface OnnxBackendOptions {
+  runtime: OrtRuntime;
+  /** Intra-op threads. Default: 1 for models under 20M parameters, else the runtime's CPU count (cgroup-aware). */
+  threads?: number;
+  /** ORT graph optimisation level. Default `all`. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Which ONNX file of a folder to run, or which weights to export for in-memory models. Default `auto` (fp32 first). */
+  dtype?: OnnxDtype;
+  /** `accuracy_level` of MatMulNBits when exporting in-memory models as int8. Default 4 (int8 activations). */
+  int8AccuracyLevel?: number;
+  /**
+   * In-memory exports use ORT's fused operators (GroupQueryAttention or RotaryEmbedding,
+   * SimplifiedLayerNormalization). Default true (dtype `portable`: false).
+   */
+  fused?: boolean;
+  /** Block size of the int8 weights when exporting in-memory models. Default 128. */
+  int8BlockSize?: number;
+  /** Extra onnxruntime session options, merged over the backend's (e.g. `extra: { session: { ... } }`). */
+  sessionOptions?: InferenceSession.SessionOptions;
+  /** Turns a non-ONNX path (llama2.c, GGUF, safetensors) into an ONNX folder; absent in the browser. */
+  convertInput?: (files: ModelFiles, options: LoadOptions) => Promise<string>;
+}
+
+interface PreparedModel {
+  /** Model bytes (in-memory exports) or the file's path / URL, which the runtime reads itself. */
+  model: Uint8Array | string;
+  file: string;
+  spec: ModelSpec;
+  tokenizer: Tokenizer;
+  headDim: number;
+  weightType: string;
+}
+
+/** ONNX Runtime backend: runs Optimum-layout decoder graphs (ours or Hugging Face's) with a KV cache. */
+export class OnnxBackend implements Backend {
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
+  readonly name = 'onnx';
+  readonly capabilities: BackendCapabilities;
+  readonly #options: OnnxBackendOptions;
+  readonly #models = new Set<LoadedModel>();
+
+  constructor(options: OnnxBackendOptions) {
+    this.#options = options;
+    this.capabilities = {
+      canTrain: false,
+      quantizations: ['f32', 'q8_0'],
+      maxContext: null,
+      devices: options.runtime.devices,
+      fullLogits: true,
+      fastGeneration: false,
+      embeddings: false,
+    };
+  }
+
+  async load(input: ModelInput, options: LoadOptions = {}): Promise<LoadedModel> {
+    const started = performance.now();
+    const report = (fraction: number, stage: string) => options.onProgress?.({ fraction, stage });
+    throwIfAborted(options.signal, 'ONNX model load');
+    report(0, 'preparing model');
+    const prepared = await this.#prepare(input, options);
+    throwIfAborted(options.signal, 'ONNX model load');
+    report(0.5, 'creating onnxruntime session');
+    const threads = options.threads ?? this.#options.threads ?? this.#defaultThreads(prepared.spec);
+    const sessionOptions: InferenceSession.SessionOptions = {
+      graphOptimizationLevel: this.#options.graphOptimizationLevel ?? 'all',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+      ...this.#options.sessionOptions,
+    };
+    let session: InferenceSession;
+    try {
+      session = await this.#options.runtime.createSession(prepared.model, sessionOptions, options.device);
+    } catch (error) {
+      throw new ModelFormatError(`onnxruntime could not load the model: ${(error as Error).message}`, {
+        file: prepared.file,
+        cause: error,
+      });
+    }
+    let io: ReturnType<typeof describeGraphIo>;
+    try {
+      io = describeGraphIo(session, this.#options.runtime, prepared.spec, prepared.headDim, prepared.file);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+    const contextSize = resolveContextSize(options.contextSize, prepared.spec.contextLength);
+    const model: OnnxLoadedModel = new OnnxLoadedModel({
+      spec: prepared.spec,
+      tokenizer: prepared.tokenizer,
+      contextSize,
+      io,
+      info: {
+        backend: this.name,
+        device: this.#options.runtime.devices[0] ?? 'cpu',
+        threads,
+        weightType: prepared.weightType,
+        loadMs: performance.now() - started,
+        details: {
+          runtime: this.#options.runtime.name,
+          runtimeVersion: this.#options.runtime.version,
+          file: prepared.file,
+          graphOptimizationLevel: sessionOptions.graphOptimizationLevel ?? 'all',
+        },
+      },
+      onDispose: () => this.#models.delete(model),
+    });
+    this.#models.add(model);
+    report(1, 'loaded');
+    return model;
+  }
+
+  #defaultThreads(spec: ModelSpec): number {
+    return parameterCount(spec) < SINGLE_THREAD_PARAMETER_LIMIT ? 1 : this.#options.runtime.defaultThreads();
+  }
+
+  async #prepare(input: ModelInput, options: LoadOptions): Promise<PreparedModel> {
+    if (isModelData(input)) return this.#prepareInMemory(input);
+    const files: ModelFiles = typeof input === 'string' ? { path: input } : input;
+    const runtime = this.#options.runtime;
+    const dtype = this.#options.dtype ?? 'auto';
+    let dir = files.path;
+    let tokenizerPath = files.tokenizerPath;
+    if (!(await findOnnxFile(runtime, dir, dtype))) {
+      if (files.path.endsWith('.onnx')) {
+        throw new UnsupportedFeatureError('a bare .onnx file has no config or tokenizer; pass its model folder', {
+          file: files.path,
+        });
+      }
+      if (!this.#options.convertInput) {
+        throw new UnsupportedFeatureError('not an ONNX model folder, and this platform cannot convert other formats', {
+          file: files.path,
+        });
+      }
+      dir = await this.#options.convertInput(files, options);
+      tokenizerPath = undefined;
+    }
+    const folder = await readOnnxFolder(runtime, dir, dtype, tokenizerPath);
+    return {
+      model: folder.onnxFile,
+      file: folder.onnxFile,
+      spec: folder.spec,
+      tokenizer: folder.tokenizer,
+      headDim: headDimFromHfConfig(folder.config) ?? folder.spec.dim / folder.spec.nHeads,
+      weightType: folder.dtype === 'int8' ? 'int8' : 'f32',
+    };
+  }
+
+  #prepareInMemory(model: ModelData): PreparedModel {
+    validateModelSpec(model.spec);
+    validateLlamaWeights(model.spec, model.weights);
+    const weights = this.#options.dtype === 'int8' ? 'int8' : 'fp32';
+    const fused = this.#options.dtype === 'portable' ? false : (this.#options.fused ?? true);
+    const bytes = encodeOnnxModel(
+      buildLlamaOnnxModel(model, {
+        weights,
+        fused,
+        accuracyLevel: this.#options.int8AccuracyLevel ?? 4,
+        quantBlockSize: this.#options.int8BlockSize,
+      }),
+    );
+    return {
+      model: bytes,
+      file: `memory:${model.spec.name}`,
+      spec: { ...model.spec, ropeLayout: 'half' },
+      tokenizer: model.tokenizer,
+      headDim: model.spec.dim / model.spec.nHeads,
+      weightType: weights === 'int8' ? 'int8' : 'f32',
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const model of [...this.#models]) await model.dispose();
+    this.#models.clear();
+  }
+}

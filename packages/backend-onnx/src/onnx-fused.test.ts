@@ -1,0 +1,71 @@
+import { generateText, type LoadedModel } from '@slmkit/core';
+import { createRandomModel } from '@slmkit/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildLlamaOnnxModel } from './export/llama-graph.js';
+import { createOnnxBackend } from './index.js';
+
+// Head size 32 (a multiple of 16), so the fused graph uses com.microsoft.GroupQueryAttention; 4 query heads per KV head.
+const data = createRandomModel({
+  seed: 5,
+  vocabSize: 320,
+  dim: 128,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 1,
+  ffnDim: 160,
+  contextLength: 96,
+});
+const standard = createOnnxBackend({ fused: false });
+const fused = createOnnxBackend({ fused: true });
+afterAll(async () => {
+  await standard.dispose();
+  await fused.dispose();
+});
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+async function rows(model: LoadedModel, chunks: number[][]): Promise<Float32Array[]> {
+  const sequence = await model.createSequence();
+  const out: Float32Array[] = [];
+  for (const chunk of chunks) {
+    const logits = await sequence.forward(chunk, { logits: 'all' });
+    for (let i = 0; i < logits.rows; i++) out.push(logits.row(i).slice());
+  }
+  await sequence.dispose();
+  return out;
+}
+
+describe('fused-operator graph (GroupQueryAttention, RotaryEmbedding, SimplifiedLayerNormalization)', () => {
+  it('uses fewer nodes than the standard-op graph', () => {
+    const a = buildLlamaOnnxModel(data, { fused: false }).graph.node.length;
+    const b = buildLlamaOnnxModel(data, { fused: true });
+    expect(b.graph.node.some((n) => n.opType === 'GroupQueryAttention')).toBe(true);
+    expect(b.graph.node.length).toBeLessThan(a / 2);
+  });
+
+  it('the portable graph uses only standard ONNX operators (default domain, opset 17)', () => {
+    const model = buildLlamaOnnxModel(data, { fused: false });
+    expect(model.opsetImport).toEqual([{ domain: '', version: 17 }]);
+    expect(model.graph.node.every((n) => (n.domain ?? '') === '')).toBe(true);
+  });
+
+  it('gives the same logits as the standard graph for prefill, split prefill and decode', async () => {
+    const a = await standard.load(data);
+    const b = await fused.load(data);
+    const ids = a.tokenizer.encode('the quick brown fox jumps over the lazy dog');
+    const plans = [[ids], [ids.slice(0, 4), ids.slice(4, 7), ...ids.slice(7).map((t) => [t])]];
+    for (const plan of plans) {
+      const ra = await rows(a, plan);
+      const rb = await rows(b, plan);
+      expect(rb.length).toBe(ids.length);
+      for (let i = 0; i < ra.length; i++) expect(maxDiff(ra[i], rb[i])).toBeLessThan(1e-3);
+    }
+    const ga = await generateText({ model: a, prompt: 'the quick', maxTokens: 20, temperature: 0, stopTokens: [] });
+    const gb = await generateText({ model: b, prompt: 'the quick', maxTokens: 20, temperature: 0, stopTokens: [] });
+    expect(gb.tokens).toEqual(ga.tokens);
+  });
+});

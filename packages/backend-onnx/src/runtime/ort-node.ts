@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+import { availableCpuCores, pathExists, readModelFile } from '@slmkit/core/node';
+import * as ort from 'onnxruntime-node';
+import type { OrtRuntime } from './runtime-seam.js';
+
+function ortVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** onnxruntime-node: native CPU execution, files from the local filesystem. */
+export const nodeOrtRuntime: OrtRuntime = {
+  name: 'onnxruntime-node',
+  version: ortVersion(),
+  devices: ['cpu'],
+  createTensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) {
+    return new ort.Tensor(type, data as Float32Array, dims);
+  },
+  createSession(model, options) {
+    return typeof model === 'string'
+      ? ort.InferenceSession.create(model, options)
+      : ort.InferenceSession.create(model, options);
+  },
+  defaultThreads: availableCpuCores,
+  readFile: (path) => readModelFile(path),
+  exists: pathExists,
+} as OrtRuntime;

@@ -1,0 +1,31 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+
+/** The onnxruntime surface the backend uses; one implementation per platform (node, browser). */
+export interface OrtRuntime {
+  /** `onnxruntime-node` or `onnxruntime-web`. */
+  readonly name: string;
+  readonly version: string;
+  /** Devices / execution providers this platform may use (`cpu`, `wasm`, `webgpu`). */
+  readonly devices: readonly string[];
+  createTensor(type: 'float32', data: Float32Array, dims: readonly number[]): Tensor;
+  createTensor(type: 'int64', data: BigInt64Array, dims: readonly number[]): Tensor;
+  /**
+   * Creates a session from model bytes or a path/URL. Given a path, the runtime reads the file itself (Node: no
+   * copy of the whole model held in JS while ORT builds its tensors, so peak memory stays near the file size).
+   */
+  createSession(
+    model: Uint8Array | string,
+    options: InferenceSession.SessionOptions,
+    device?: string,
+  ): Promise<InferenceSession>;
+  /** Threads to use when the caller does not say. */
+  defaultThreads(): number;
+  /** Reads a file (Node: the filesystem; browser: fetch). Throws NotFoundError when it does not exist. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Whether a file exists. */
+  exists(path: string): Promise<boolean>;
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
