@@ -1,1 +1,9 @@
-export {};
+export * from './config.js';
+export * from './flash-attention.js';
+export * from './gguf-cache.js';
+export * from './gguf-convert.js';
+export * from './gguf-input.js';
+export * from './llamacpp-backend.js';
+export * from './llamacpp-model.js';
+export * from './llamacpp-sequence.js';
+export * from './threads.js';

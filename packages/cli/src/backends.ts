@@ -15,6 +15,22 @@ const factories: Record<string, BackendFactory> = {
     const { createReferenceBackend } = await import('@slmkit/core/testing');
     return createReferenceBackend();
   },
+  tfjs: async () => {
+    const { createTfjsBackend } = await import('@slmkit/backend-tfjs');
+    return createTfjsBackend();
+  },
+  llamacpp: async (settings) => {
+    const { createLlamaCppBackend } = await import('@slmkit/backend-llamacpp');
+    return createLlamaCppBackend({ threads: settings.threads });
+  },
+  onnx: async (settings) => {
+    const { createOnnxBackend } = await import('@slmkit/backend-onnx');
+    return createOnnxBackend({ threads: settings.threads });
+  },
+  tinyjs: async () => {
+    const { createTinyLlamaBackend } = await import('@slmkit/demo');
+    return createTinyLlamaBackend();
+  },
   // (new backends: one entry each, above this comment)
 };
 

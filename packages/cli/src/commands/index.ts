@@ -6,6 +6,16 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./generate.js'),
     import('./tokenize.js'),
     import('./inspect.js'),
+    import('./convert.js'),
+    import('./chat.js'),
+    import('./serve.js'),
+    import('./data.js'),
+    import('./tokenizer-train.js'),
+    import('./bench.js'),
+    import('./pull.js'),
+    import('./train.js'),
+    import('./finetune.js'),
+    import('./distill.js'),
     // (new commands: one import line each, above this comment)
   ]);
   return modules.map((m) => m.command);

@@ -1,0 +1,106 @@
+import {
+  BackendError,
+  type LoadedModel,
+  type ModelRuntimeInfo,
+  type ModelSpec,
+  resolveContextSize,
+  type Sequence,
+  type SequenceOptions,
+  type Tokenizer,
+} from '@slmkit/core';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { LlamaCppSequence } from './llamacpp-sequence.js';
+import { bindNativeContext } from './native-binding.js';
+
+export interface LlamaCppModelSettings {
+  spec: ModelSpec;
+  tokenizer: Tokenizer;
+  contextSize: number;
+  batchSize: number;
+  threads: number;
+  flashAttention: boolean;
+  info: ModelRuntimeInfo;
+  /** Reads (and clears) recent llama.cpp error log lines, for error messages. */
+  takeNativeErrors: () => string;
+}
+
+/**
+ * A GGUF model loaded into llama.cpp. Each sequence gets a llama.cpp context of its own (one KV cache, one native
+ * sequence), so sequences never contend for a shared batch queue; small contexts cost little memory.
+ */
+export class LlamaCppModel implements LoadedModel {
+  readonly spec: ModelSpec;
+  readonly tokenizer: Tokenizer;
+  readonly contextSize: number;
+  readonly info: ModelRuntimeInfo;
+  readonly #llama: Llama;
+  readonly #model: LlamaModel;
+  readonly #settings: LlamaCppModelSettings;
+  readonly #sequences = new Set<LlamaCppSequence>();
+  #disposed = false;
+
+  constructor(llama: Llama, model: LlamaModel, settings: LlamaCppModelSettings) {
+    this.#llama = llama;
+    this.#model = model;
+    this.#settings = settings;
+    this.spec = settings.spec;
+    this.tokenizer = settings.tokenizer;
+    this.contextSize = settings.contextSize;
+    this.info = settings.info;
+  }
+
+  /** The node-llama-cpp model underneath (for tools that need its own API, e.g. tokenization checks). */
+  get native(): LlamaModel {
+    return this.#model;
+  }
+
+  async createSequence(options: SequenceOptions = {}): Promise<Sequence> {
+    if (this.#disposed) throw new BackendError('the model is disposed', { field: 'model' });
+    const contextSize = resolveContextSize(options.contextSize, this.contextSize);
+    const batchSize = Math.min(this.#settings.batchSize, contextSize);
+    let context: Awaited<ReturnType<LlamaModel['createContext']>>;
+    try {
+      context = await this.#model.createContext({
+        contextSize,
+        batchSize,
+        sequences: 1,
+        threads: this.#settings.threads,
+        flashAttention: this.#settings.flashAttention,
+        failedCreationRemedy: false,
+        ignoreMemorySafetyChecks: false,
+      });
+    } catch (error) {
+      throw new BackendError(
+        `llama.cpp could not create a context of ${contextSize} tokens: ${String(error)} ${this.#settings.takeNativeErrors()}`.trim(),
+        { field: 'contextSize', value: contextSize, cause: error },
+      );
+    }
+    try {
+      const native = bindNativeContext(this.#llama, this.#model, context, context.getSequence());
+      // Decoding bypasses node-llama-cpp's thread splitter, so the context runs exactly the threads chosen at load.
+      native.context.setThreads(this.#settings.threads);
+      const sequence: LlamaCppSequence = new LlamaCppSequence(
+        context,
+        native,
+        { contextSize, batchSize, vocabSize: this.spec.vocabSize },
+        () => this.#sequences.delete(sequence),
+      );
+      this.#sequences.add(sequence);
+      return sequence;
+    } catch (error) {
+      await context.dispose();
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const sequence of [...this.#sequences]) await sequence.dispose();
+    await this.#model.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
