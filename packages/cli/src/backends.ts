@@ -34,7 +34,8 @@ const factories: Record<string, BackendFactory> = {
   // (new backends: one entry each, above this comment)
 };
 
-export const DEFAULT_BACKEND = 'reference';
+/** llama.cpp is the fastest runtime on CPUs; the reference backend stays available as `--backend reference`. */
+export const DEFAULT_BACKEND = 'llamacpp';
 
 export function backendNames(): string[] {
   return Object.keys(factories);

@@ -12,24 +12,28 @@ import { runCli } from './test-io.test-helpers.js';
 const paths = stories260KPaths();
 
 describe('slm generate on stories260K', () => {
-  it.skipIf(!paths)(`prints the llama2.c reference continuation ${paths ? '' : SHARED_MISSING_REASON}`, async () => {
-    const run = await runCli([
-      'generate',
-      '--model',
-      paths!.model,
-      '--tokenizer',
-      paths!.tokenizer,
-      '--prompt',
-      'Once upon a time',
-      '--max-tokens',
-      '60',
-      '--temperature',
-      '0',
-    ]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`${goldenContinuations.stories260K.text}\n`);
-  });
+  it.skipIf(!paths).each(['default', 'reference', 'llamacpp', 'onnx', 'tfjs'])(
+    `with backend %s prints the llama2.c reference continuation ${paths ? '' : SHARED_MISSING_REASON}`,
+    async (backend) => {
+      const run = await runCli([
+        'generate',
+        ...(backend === 'default' ? [] : ['--backend', backend]),
+        '--model',
+        paths!.model,
+        '--tokenizer',
+        paths!.tokenizer,
+        '--prompt',
+        'Once upon a time',
+        '--max-tokens',
+        '60',
+        '--temperature',
+        '0',
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`${goldenContinuations.stories260K.text}\n`);
+    },
+  );
 
   it.skipIf(!paths)('--json prints one object with text, tokens, promptTokens, finishReason and timings', async () => {
     const run = await runCli([
