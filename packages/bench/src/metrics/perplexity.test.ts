@@ -33,19 +33,20 @@ describe('chunkedNll', () => {
       const text = 'the quick brown fox jumps over the lazy dog and then it runs far away into the dark woods again';
       const result = await chunkedNll(model, text, { contextSize: 16, maxChunks: 2 });
       expect(result.chunks).toBe(2);
-      expect(result.nll).toHaveLength(16);
+      // llama.cpp scores tokens n/2+1 .. n-1 of each chunk: 7 per chunk of 16
+      expect(result.nll).toHaveLength(14);
       expect(result.scoredBytes).toBeGreaterThan(0);
-      // Independent path: evaluate chunk 1 one token at a time and score positions 8..15 from 'last' logits.
+      // Independent path: evaluate chunk 1 one token at a time and score tokens 9..15 from 'last' logits.
       const tokens = model.tokenizer.encode(text, { addSpecialTokens: false }).slice(16, 32);
       const input = [model.tokenizer.special.bos as number, ...tokens.slice(1)];
       const seq = await model.createSequence();
       const expected: number[] = [];
       for (let j = 0; j < 16; j++) {
         const logits = await seq.forward([input[j]], { logits: 'last' });
-        if (j + 1 >= 8 && j + 1 < 16) expected.push(tokenNll(logits.last(), tokens[j + 1]));
+        if (j + 1 >= 9 && j + 1 < 16) expected.push(tokenNll(logits.last(), tokens[j + 1]));
       }
       await seq.dispose();
-      const got = result.nll.slice(8);
+      const got = result.nll.slice(7);
       for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i], 4);
     } finally {
       await model.dispose();

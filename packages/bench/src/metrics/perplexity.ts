@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type LoadedModel, type Tokenizer, throwIfAborted } from '@slmkit/core';
+import { InvalidArgumentError, type LoadedModel, perplexity, type Tokenizer } from '@slmkit/core';
 
 /** Negative log-likelihoods (natural log) of the scored tokens of one text, with what they cover. */
 export interface NllResult {
@@ -51,11 +51,9 @@ export interface ChunkedPerplexityOptions {
 const utf8 = new TextEncoder();
 
 /**
- * llama.cpp's `perplexity` method: the text is tokenized once (BOS not added), cut into chunks of `contextSize`
- * tokens; each chunk's first token is replaced by BOS when the tokenizer has one, the chunk is evaluated from an
- * empty cache with logits for every position, and only the second half of the chunk is scored (token j predicted
- * from the logits at j - 1, for j in [contextSize/2, contextSize)). Trailing tokens that do not fill a chunk are
- * ignored.
+ * llama.cpp's `perplexity` method (core's `perplexity`): the text is tokenized once without special tokens, cut
+ * into chunks of `contextSize` tokens (BOS replaces each chunk's first token when the tokenizer adds one), and the
+ * second half of each chunk is scored. Returns the per-token NLLs and the UTF-8 bytes they cover, for bits-per-byte.
  */
 export async function chunkedNll(
   model: LoadedModel,
@@ -63,34 +61,21 @@ export async function chunkedNll(
   options: ChunkedPerplexityOptions,
 ): Promise<NllResult> {
   const n = options.contextSize;
-  if (!Number.isInteger(n) || n < 4)
-    throw new InvalidArgumentError(`must be an integer >= 4, got ${n}`, { field: 'contextSize', value: n });
   const tokenizer: Tokenizer = model.tokenizer;
   const tokens = tokenizer.encode(text, { addSpecialTokens: false });
-  let chunks = Math.floor(tokens.length / n);
-  if (options.maxChunks !== undefined) chunks = Math.min(chunks, options.maxChunks);
-  if (chunks < 1) {
+  if (tokens.length < n) {
     throw new InvalidArgumentError(`the text has ${tokens.length} tokens, fewer than one chunk of ${n}`, {
       field: 'text',
     });
   }
-  const bos = tokenizer.special.bos;
-  const first = n >> 1;
-  const nll: number[] = [];
+  const result = await perplexity(model, tokens, {
+    contextSize: n,
+    maxChunks: options.maxChunks,
+    signal: options.signal,
+  });
   let scoredBytes = 0;
-  const sequence = await model.createSequence({ contextSize: n });
-  try {
-    for (let c = 0; c < chunks; c++) {
-      throwIfAborted(options.signal);
-      const chunk = tokens.slice(c * n, (c + 1) * n);
-      const input = bos === undefined ? chunk : [bos, ...chunk.slice(1)];
-      await sequence.reset();
-      const logits = await sequence.forward(input, { logits: 'all', signal: options.signal });
-      for (let j = first; j < n; j++) nll.push(tokenNll(logits.row(j - 1), chunk[j]));
-      scoredBytes += utf8.encode(tokenizer.decode(chunk.slice(first), { skipSpecialTokens: true })).length;
-    }
-  } finally {
-    await sequence.dispose();
+  for (const { start, end } of result.scoredRanges) {
+    scoredBytes += utf8.encode(tokenizer.decode(tokens.slice(start, end), { skipSpecialTokens: true })).length;
   }
-  return { nll, scoredBytes, chunks, contextSize: n };
+  return { nll: result.tokenNlls, scoredBytes, chunks: result.chunks, contextSize: n };
 }

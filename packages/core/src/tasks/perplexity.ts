@@ -9,6 +9,8 @@ export interface PerplexityOptions {
    * BOS. Default: the tokenizer's `addBos`.
    */
   bosPerChunk?: boolean;
+  /** Evaluate at most this many chunks (llama.cpp's `--chunks`). Default: all. */
+  maxChunks?: number;
   signal?: AbortSignal;
   /** Called after each chunk. */
   onProgress?: (progress: LoadProgress & { chunk: number; chunks: number; perplexity: number }) => void;
@@ -25,6 +27,10 @@ export interface PerplexityResult {
   contextSize: number;
   /** Running perplexity after each chunk (llama.cpp prints these as `[1]x,[2]y,...`). */
   perChunk: number[];
+  /** Negative log-likelihood of each scored token, in order. */
+  tokenNlls: number[];
+  /** The scored tokens as ranges of indices into the input `tokens` (end exclusive), one per chunk. */
+  scoredRanges: Array<{ start: number; end: number }>;
 }
 
 /** -log softmax(row)[target], in double precision. */
@@ -54,7 +60,7 @@ export async function perplexity(
       value: contextSize,
     });
   }
-  const chunks = Math.floor(tokens.length / contextSize);
+  const chunks = Math.min(Math.floor(tokens.length / contextSize), options.maxChunks ?? Number.POSITIVE_INFINITY);
   if (chunks < 1) {
     throw new InvalidArgumentError(
       `perplexity needs at least ${contextSize} tokens (one chunk of contextSize), got ${tokens.length}; use a longer text or a smaller contextSize`,
@@ -68,6 +74,8 @@ export async function perplexity(
   let nll = 0;
   let scored = 0;
   const perChunk: number[] = [];
+  const tokenNlls: number[] = [];
+  const scoredRanges: Array<{ start: number; end: number }> = [];
   try {
     for (let c = 0; c < chunks; c++) {
       throwIfAborted(options.signal, 'Perplexity');
@@ -78,9 +86,12 @@ export async function perplexity(
       const logits = await sequence.forward(chunk.slice(first), { logits: 'all', signal: options.signal });
       // Row r holds the prediction for chunk[first + r + 1]; the last row has no target inside the chunk.
       for (let r = 0; r + 1 < logits.rows; r++) {
-        nll += negativeLogLikelihood(logits.row(r), chunk[first + r + 1]);
+        const value = negativeLogLikelihood(logits.row(r), chunk[first + r + 1]);
+        tokenNlls.push(value);
+        nll += value;
         scored++;
       }
+      scoredRanges.push({ start: c * contextSize + first + 1, end: (c + 1) * contextSize });
       const running = Math.exp(nll / scored);
       perChunk.push(running);
       options.onProgress?.({
@@ -101,5 +112,7 @@ export async function perplexity(
     chunks,
     contextSize,
     perChunk,
+    tokenNlls,
+    scoredRanges,
   };
 }
