@@ -1,49 +1,12 @@
-import { ModelFormatError, type ModelSpec, type Tokenizer } from '@slmkit/core';
+import { hfConfigToSpec, ModelFormatError, type ModelSpec, specToHfConfig, type Tokenizer } from '@slmkit/core';
 
-/** The `config.json` fields of a Hugging Face Llama checkpoint that slmkit writes and reads. */
-export interface HfLlamaConfig {
-  architectures?: string[];
-  model_type: string;
-  vocab_size: number;
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  num_key_value_heads?: number;
-  head_dim?: number;
-  max_position_embeddings: number;
-  rms_norm_eps: number;
-  rope_theta?: number;
-  tie_word_embeddings?: boolean;
-  bos_token_id?: number;
-  eos_token_id?: number | number[];
-  hidden_act?: string;
-  torch_dtype?: string;
-  use_cache?: boolean;
-  /** slmkit extension: the RoPE layout of the exported graph (always `half` for our exports). */
-  slmkit_rope_layout?: string;
-}
-
-export function hfConfigFromSpec(spec: ModelSpec, tokenizer: Tokenizer): HfLlamaConfig {
+/**
+ * config.json of our exports: core's LlamaConfig plus `slmkit_rope_layout` (our graphs always rotate in the
+ * `half` layout, as Hugging Face does).
+ */
+export function hfConfigFromSpec(spec: ModelSpec, tokenizer: Tokenizer): Record<string, unknown> {
   return {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: spec.vocabSize,
-    hidden_size: spec.dim,
-    intermediate_size: spec.ffnDim,
-    num_hidden_layers: spec.nLayers,
-    num_attention_heads: spec.nHeads,
-    num_key_value_heads: spec.nKvHeads,
-    head_dim: spec.dim / spec.nHeads,
-    max_position_embeddings: spec.contextLength,
-    rms_norm_eps: spec.normEps,
-    rope_theta: spec.ropeTheta,
-    tie_word_embeddings: spec.tiedEmbeddings,
-    bos_token_id: tokenizer.special.bos,
-    eos_token_id: tokenizer.special.eos,
-    hidden_act: 'silu',
-    torch_dtype: 'float32',
-    use_cache: true,
+    ...specToHfConfig(spec, { bosTokenId: tokenizer.special.bos, eosTokenId: tokenizer.special.eos }),
     slmkit_rope_layout: 'half',
   };
 }
@@ -52,18 +15,11 @@ export function generationConfig(tokenizer: Tokenizer, contextLength: number): R
   return { bos_token_id: tokenizer.special.bos, eos_token_id: tokenizer.special.eos, max_length: contextLength };
 }
 
-function requireNumber(config: Record<string, unknown>, field: string, file: string): number {
-  const value = config[field];
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ModelFormatError(`config.json needs a number in "${field}", got ${JSON.stringify(value)}`, {
-      file,
-      field,
-    });
-  }
-  return value;
-}
-
-/** Reads a Llama `config.json` into a ModelSpec; throws ModelFormatError naming the missing field. */
+/**
+ * Reads an ONNX folder's `config.json` into a ModelSpec with core's reader. The graph computes attention itself and
+ * the spec only describes sizes, so Llama-family variants (mistral, qwen2) and options core's reader refuses for
+ * weights it would run (rope_scaling, biases, an explicit head_dim) are accepted here.
+ */
 export function specFromHfConfig(raw: unknown, file: string, name: string): ModelSpec {
   if (typeof raw !== 'object' || raw === null) throw new ModelFormatError('config.json is not a JSON object', { file });
   const config = raw as Record<string, unknown>;
@@ -74,24 +30,16 @@ export function specFromHfConfig(raw: unknown, file: string, name: string): Mode
       field: 'model_type',
     });
   }
-  const dim = requireNumber(config, 'hidden_size', file);
-  const nHeads = requireNumber(config, 'num_attention_heads', file);
-  return {
-    architecture: 'llama',
-    name,
-    vocabSize: requireNumber(config, 'vocab_size', file),
-    dim,
-    nLayers: requireNumber(config, 'num_hidden_layers', file),
-    nHeads,
-    nKvHeads: typeof config.num_key_value_heads === 'number' ? config.num_key_value_heads : nHeads,
-    ffnDim: requireNumber(config, 'intermediate_size', file),
-    ropeTheta: typeof config.rope_theta === 'number' ? config.rope_theta : 10_000,
-    ropeLayout: 'half',
-    normEps: typeof config.rms_norm_eps === 'number' ? config.rms_norm_eps : 1e-6,
-    contextLength: typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048,
-    tiedEmbeddings: config.tie_word_embeddings === true,
-    provenance: { source: file, format: 'onnx' },
+  const sizesOnly = {
+    ...config,
+    model_type: 'llama',
+    hidden_act: 'silu',
+    rope_scaling: null,
+    attention_bias: false,
+    mlp_bias: false,
+    head_dim: undefined,
   };
+  return { ...hfConfigToSpec(sizesOnly, file, name), provenance: { source: file, format: 'onnx' } };
 }
 
 /** Head dimension from config.json (explicit `head_dim` wins over hidden_size / heads). */
