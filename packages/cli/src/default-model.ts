@@ -1,21 +1,24 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type ModelFiles } from '@slmkit/core';
 
 /**
- * The model `slm generate` / `slm chat` use when no --model is given: slmkit's own default model, once it ships.
- * Until then the user must name a model.
+ * slmkit's own default model: a ~1M-parameter Llama trained by `slm train --recipe default` and shipped in
+ * @slmkit/backend-tfjs (`models/default/`, a Hugging Face folder). `slm generate`, `slm chat` and `slm serve` use it
+ * when no --model is given.
  */
-export function defaultModel(): ModelFiles | undefined {
-  return undefined;
+export function defaultModel(): ModelFiles {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('@slmkit/backend-tfjs/package.json');
+  return { path: join(dirname(manifest), 'models', 'default') };
 }
 
 export function requireModel(path: string | undefined, tokenizerPath: string | undefined): ModelFiles {
   if (path !== undefined) return tokenizerPath === undefined ? { path } : { path, tokenizerPath };
-  const fallback = defaultModel();
-  if (fallback) return fallback;
-  throw new InvalidArgumentError(
-    'no model given: pass --model <path> (a GGUF file, a llama2.c .bin with --tokenizer, or a model folder)',
-    {
-      field: '--model',
-    },
-  );
+  if (tokenizerPath !== undefined) {
+    throw new InvalidArgumentError('--tokenizer needs --model (the default model carries its own tokenizer)', {
+      field: '--tokenizer',
+    });
+  }
+  return defaultModel();
 }

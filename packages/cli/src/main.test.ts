@@ -68,6 +68,21 @@ describe('slm generate on stories260K', () => {
   });
 });
 
+describe('the default model', () => {
+  it("slm generate without --model runs slmkit's default model, the same greedy ids on llama.cpp and the reference backend", async () => {
+    const args = ['generate', '--prompt', 'Call me Ishmael.', '--max-tokens', '12', '--temperature', '0', '--json'];
+    const fast = await runCli(args);
+    const reference = await runCli([...args, '--backend', 'reference']);
+    expect(fast.code).toBe(0);
+    expect(reference.code).toBe(0);
+    const a = JSON.parse(fast.stdout);
+    const b = JSON.parse(reference.stdout);
+    expect(a.tokens.length).toBeGreaterThan(0);
+    expect(a.tokens).toEqual(b.tokens);
+    expect(a.backend.backend).toBe('llamacpp');
+  });
+});
+
 describe('slm bad input: one clear line, non-zero exit, no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slm-cli-'));
   const empty = join(dir, 'empty.bin');
