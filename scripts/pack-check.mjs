@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packagesDir = join(root, 'packages');
 const out = mkdtempSync(join(tmpdir(), 'slmkit-pack-'));
-const packages = readdirSync(packagesDir)
-  .map((dir) => ({ dir: join(packagesDir, dir), manifest: JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) }))
+const packages = ['packages', 'apps']
+  .flatMap((group) => readdirSync(join(root, group)).map((dir) => join(root, group, dir)))
+  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
   .filter((p) => !p.manifest.private);
 
 const tarballs = [];
@@ -17,17 +17,22 @@ for (const p of packages) {
   execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: p.dir, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 for (const f of readdirSync(out)) if (f.endsWith('.tgz')) tarballs.push(join(out, f));
-if (tarballs.length !== packages.length) throw new Error(`expected ${packages.length} tarballs, found ${tarballs.length}`);
+if (tarballs.length !== packages.length)
+  throw new Error(`expected ${packages.length} tarballs, found ${tarballs.length}`);
 
 const app = join(out, 'app');
 execFileSync('mkdir', ['-p', app]);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
-execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', ...tarballs], {
-  cwd: app,
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
-  timeout: 900_000,
-});
+execFileSync(
+  'npm',
+  ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', '--omit=optional', ...tarballs],
+  {
+    cwd: app,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    timeout: 900_000,
+  },
+);
 
 const imports = [];
 for (const p of packages) {
