@@ -25,10 +25,28 @@ export interface RandomModelOptions {
 export const RANDOM_MODEL_PRESETS = {
   /** ~0.1M params: the conformance fixture. */
   tiny: { vocabSize: 300, dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnDim: 96, contextLength: 128 },
-  /** ~24M params, 32k vocabulary. */
-  '24m': { vocabSize: 32_000, dim: 288, nLayers: 6, nHeads: 6, nKvHeads: 6, ffnDim: 768, contextLength: 256 },
-  /** ~134M params, 32k vocabulary. */
-  '134m': { vocabSize: 32_000, dim: 768, nLayers: 12, nHeads: 12, nKvHeads: 12, ffnDim: 2048, contextLength: 512 },
+  /** ~24M params (24.4M), 32k vocabulary, untied classifier. */
+  '24m': {
+    vocabSize: 32_000,
+    dim: 288,
+    nLayers: 6,
+    nHeads: 6,
+    nKvHeads: 6,
+    ffnDim: 768,
+    contextLength: 256,
+    tiedEmbeddings: false,
+  },
+  /** ~134M params (134.6M), 32k vocabulary, untied classifier. */
+  '134m': {
+    vocabSize: 32_000,
+    dim: 768,
+    nLayers: 12,
+    nHeads: 12,
+    nKvHeads: 12,
+    ffnDim: 2048,
+    contextLength: 512,
+    tiedEmbeddings: false,
+  },
 } as const satisfies Record<string, RandomModelOptions>;
 
 const LETTERS = 'etaoinshrdlcumwfgypbvkjxqzETAOINSHRDLCUMWFGYPBVKJXQZ.,!?\'"-:;0123456789';
@@ -100,7 +118,7 @@ export function createRandomModel(options: RandomModelOptions = {}): ModelData {
     ropeLayout: options.ropeLayout ?? 'adjacent',
     normEps: 1e-5,
     contextLength: p.contextLength,
-    tiedEmbeddings: options.tiedEmbeddings ?? true,
+    tiedEmbeddings: p.tiedEmbeddings ?? true,
     provenance: { format: 'memory', description: `random weights, seed ${options.seed ?? 1}` },
   });
   const random = new SeededRandom(options.seed ?? 1);
