@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { type DeviceModel, type DeviceModelOptions, describeDeviceModel, isFolder } from './device-models.js';
 import { ServerMetrics } from './metrics.js';
 import { HttpError, toHttpError } from './openai-error.js';
 import { registerOpenAiRoutes } from './openai-routes.js';
@@ -36,6 +37,17 @@ export interface DemoServerOptions {
   webRoot?: string;
   /** Log requests to stderr (pino). Default false. */
   logger?: boolean;
+  /**
+   * Models offered to the web UI's on-device mode only (not to the API): llama2.c checkpoints or HF ONNX folders.
+   * Served models with `files` are offered too.
+   */
+  deviceModels?: DeviceModelOptions[];
+  /**
+   * Send `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`, so the page is
+   * cross-origin isolated: onnxruntime-web may then run multi-threaded (SharedArrayBuffer) and the page can measure
+   * its memory, workers included. Default true.
+   */
+  crossOriginIsolation?: boolean;
 }
 
 export interface DemoServer {
@@ -73,6 +85,19 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const ids = options.models.map((m) => m.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicate !== undefined) throw new RangeError(`two models share the id '${duplicate}'`);
+  const deviceModels = new Map<string, DeviceModel>();
+  for (const m of options.models) {
+    if (m.files && (m.files.tokenizer !== undefined || (await isFolder(m.files.model)))) {
+      deviceModels.set(
+        m.id,
+        await describeDeviceModel({ id: m.id, path: m.files.model, tokenizer: m.files.tokenizer }),
+      );
+    }
+  }
+  for (const d of options.deviceModels ?? []) {
+    if (deviceModels.has(d.id)) throw new RangeError(`two on-device models share the id '${d.id}'`);
+    deviceModels.set(d.id, await describeDeviceModel(d));
+  }
   for (const m of options.models) models.set(m.id, await ServedModel.create(m));
   metrics.addGauge('slm_active_generations', 'Generations running now, by model.', () =>
     [...models.values()].map((m) => [{ model: m.id }, m.active]),
@@ -92,8 +117,13 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   });
   const apiKey = options.apiKey;
 
+  const isolate = options.crossOriginIsolation ?? true;
   app.addHook('onRequest', async (request, reply) => {
     const started = performance.now();
+    if (isolate) {
+      reply.header('cross-origin-opener-policy', 'same-origin');
+      reply.header('cross-origin-embedder-policy', 'require-corp');
+    }
     reply.raw.once('close', () => {
       const route = request.routeOptions.url ?? 'unmatched';
       const labels = { method: request.method, route, status: String(reply.raw.statusCode) };
@@ -149,7 +179,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       ),
     },
   });
-  registerStaticRoutes(app, options.webRoot ?? defaultWebRoot(), models);
+  registerStaticRoutes(app, options.webRoot ?? defaultWebRoot(), deviceModels);
 
   return {
     app,

@@ -1,4 +1,5 @@
 export * from './demo-server.js';
+export * from './device-models.js';
 export * from './metrics.js';
 export * from './openai-error.js';
 export * from './request-validation.js';

@@ -17,7 +17,10 @@ export interface ServedModelOptions {
   /** The name clients pass as `model`. */
   id: string;
   model: LoadedModel;
-  /** Model files the web UI may download to run the model in the page (served read-only under /models/<id>/). */
+  /**
+   * Model files the web UI may download to run the model in the page (served read-only under /models/<id>/):
+   * a llama2.c checkpoint with its `tokenizer`, or a Hugging Face ONNX folder (`model` = the folder).
+   */
   files?: { model: string; tokenizer?: string };
   /** Generations run at once. Default {@link DEFAULT_CONCURRENCY}. */
   concurrency?: number;

@@ -12,6 +12,8 @@ export interface SendOptions {
   maxTokens: number;
   temperature: number;
   signal: AbortSignal;
+  /** Complete `text` as a plain prompt (no chat template, no conversation), where the engine supports it. */
+  raw?: boolean;
   /** Called for each piece of streamed text, with the tokens so far and the decode speed so far. */
   onDelta: (text: string, live: { tokens: number; tokensPerSecond: number }) => void;
 }
@@ -30,8 +32,11 @@ export interface ChatEngine {
   listModels(): Promise<EngineModel[]>;
   /** Runtimes this engine can run `model` on (the first is the default). */
   backendsFor(model: EngineModel): string[];
-  /** Makes `modelId` the model that answers (on the device this downloads and loads it). */
-  select(modelId: string, backend: string, onStatus: (text: string) => void): Promise<void>;
+  /**
+   * Makes `modelId` the model that answers (on the device this downloads and loads it); resolves to a note on how
+   * it runs, where there is one.
+   */
+  select(modelId: string, backend: string, onStatus: (text: string) => void): Promise<string | undefined>;
   send(options: SendOptions): Promise<SendResult>;
   /** Forgets the conversation. */
   reset(): void;

@@ -22,6 +22,7 @@ const ui = {
   system: byId<HTMLInputElement>('system'),
   maxTokens: byId<HTMLInputElement>('max-tokens'),
   temperature: byId<HTMLInputElement>('temperature'),
+  raw: byId<HTMLInputElement>('raw'),
   apiKey: byId<HTMLInputElement>('api-key'),
   log: byId('log'),
   form: byId<HTMLFormElement>('composer'),
@@ -83,13 +84,20 @@ async function selectModel(id: string, backend?: string): Promise<void> {
   if (!model) return;
   const backends = engine.backendsFor(model);
   const chosen = backend && backends.includes(backend) ? backend : backends[0];
+  if (chosen === undefined) {
+    setStatus(`no runtime in this page can run ${id}`, 'error');
+    return;
+  }
   ui.backend.replaceChildren(...backends.map((b) => new Option(b, b, b === chosen, b === chosen)));
   ui.backend.disabled = backends.length < 2;
   ui.send.disabled = true;
+  delete document.body.dataset.loaded;
   setStatus(`loading ${id} on ${chosen}…`);
   try {
-    await engine.select(id, chosen, (text) => setStatus(text));
-    setStatus(`ready (${engine.mode === 'device' ? 'runs in this page' : 'talks to slm serve'})`, 'ready');
+    const note = await engine.select(id, chosen, (text) => setStatus(text));
+    const where = engine.mode === 'device' ? 'runs in this page' : 'talks to slm serve';
+    setStatus(`ready (${where}${note ? ` on ${note}` : ''})`, 'ready');
+    document.body.dataset.loaded = `${id}:${chosen}`;
     ui.benchBox.hidden = engine.speedTest === undefined;
     ui.send.disabled = false;
     void refreshMemory();
@@ -140,6 +148,7 @@ async function send(): Promise<void> {
       system: ui.system.value.trim(),
       maxTokens: Number(ui.maxTokens.value) || 200,
       temperature: Number(ui.temperature.value) || 0,
+      raw: ui.raw.checked,
       signal: answering.signal,
       onDelta: (piece, live) => {
         deltas++;

@@ -42,7 +42,7 @@ export class ServerEngine implements ChatEngine {
     return [model.backend ?? 'server'];
   }
 
-  async select(modelId: string): Promise<void> {
+  async select(modelId: string): Promise<undefined> {
     this.#model = modelId;
     this.#history = [];
   }
