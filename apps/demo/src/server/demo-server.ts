@@ -109,6 +109,9 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: options.logger ?? false,
+    // On close, drop every socket: generations are aborted first, and a keep-alive client (Fastify keeps idle
+    // sockets for 72 s) must not hold the shutdown.
+    forceCloseConnections: true,
     // Errors the router raises before any route runs (a malformed URL) get the same OpenAI-style body.
     frameworkErrors: (error, _request, reply) => {
       const http = new HttpError(400, error.message, { code: 'invalid_value' });

@@ -24,7 +24,7 @@ describe.skipIf(!haveModel)('slm serve (stories260K from ../shared, reference ba
       });
     });
     const controller = new AbortController();
-    const exit = main(['serve', '--model', paths?.model as string, '--port', '0', '--api-key', 'k'], {
+    const exit = main(['serve', '--backend', 'reference', '--model', paths?.model as string, '--port', '0', '--api-key', 'k'], {
       stdout,
       stderr,
       stdin: new PassThrough(),

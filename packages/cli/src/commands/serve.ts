@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { detectModelFormat } from '@slmkit/core/node';
 import {
   createDemoServer,
   DEFAULT_BODY_LIMIT,
@@ -77,14 +78,18 @@ export const command: CliCommand = {
     const id =
       stringOption(values, 'model-id') ??
       (modelPath ? basename(modelPath).replace(/\.(bin|gguf)$/i, '') : model.spec.name);
-    const offerFiles =
-      !booleanOption(values, 'no-model-files') &&
-      modelPath !== undefined &&
-      model.spec.provenance?.format === 'llama2c';
-    const tokenizerPath =
-      offerFiles && modelPath
-        ? (stringOption(values, 'tokenizer') ?? llama2cTokenizerBeside(modelPath, model.spec.vocabSize))
-        : undefined;
+    // The page can run llama2.c checkpoints and ONNX folders itself: offer them for on-device mode, judged by the
+    // file on disk (the backend may have converted it, e.g. llama.cpp runs a GGUF made from the checkpoint).
+    const diskFormat = modelPath === undefined ? undefined : await detectModelFormat(modelPath);
+    const offerFiles = !booleanOption(values, 'no-model-files') && modelPath !== undefined;
+    let files: { model: string; tokenizer?: string } | undefined;
+    if (offerFiles && diskFormat === 'llama2c') {
+      const tokenizerPath =
+        stringOption(values, 'tokenizer') ?? llama2cTokenizerBeside(modelPath, model.spec.vocabSize);
+      if (tokenizerPath) files = { model: modelPath, tokenizer: tokenizerPath };
+    } else if (offerFiles && diskFormat === 'onnx-folder') {
+      files = { model: modelPath };
+    }
     const server = await createDemoServer({
       models: [
         {
@@ -92,9 +97,7 @@ export const command: CliCommand = {
           model,
           concurrency,
           chatTemplate: stringOption(values, 'chat-template'),
-          ...(offerFiles && modelPath && tokenizerPath
-            ? { files: { model: modelPath, tokenizer: tokenizerPath } }
-            : {}),
+          ...(files ? { files } : {}),
         },
       ],
       host: stringOption(values, 'host'),
