@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './scripts/summary-reporter.js';
 
 // One root config runs every package's tests; workspace packages resolve to their TypeScript sources
 // through the "source" export condition, so a test never runs against a stale build.
@@ -10,6 +11,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', new SummaryReporter()],
   },
 });
