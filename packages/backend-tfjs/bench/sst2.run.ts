@@ -6,7 +6,7 @@
  *   3. measures dev accuracy, params, size, latency per sentence (batch 1) and throughput (batch 32) of both on the
  *      same backend (tfjs wasm, one thread), agreement of the tfjs classifier with core's reference backend, and the
  *      lexicon peers vader-sentiment and sentiment (AFINN) on the same dev set in the same run;
- *   4. writes the table (Markdown + JSON) to OUT (default packages/backend-tfjs/bench/results/sst2-<time>).
+ *   4. writes the table (Markdown + JSON) and both classifiers to OUT (default <os tmpdir>/slmkit-sst2-<time>).
  *   npx vitest run --config packages/backend-tfjs/bench/vitest.bench.config.ts sst2
  * Knobs (env): DIM (128), TEACHER_LAYERS (4), STUDENT_LAYERS (1), STUDENT_DIM (DIM), FFN (344), HEADS (4),
  * VOCAB (4096), MAX_LEN (64), EPOCHS (2), STUDENT_EPOCHS (EPOCHS), BATCH (32), LR (2e-3), TRAIN_LIMIT (all),
@@ -14,6 +14,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type ModelSpec,
@@ -261,8 +262,7 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
     lexicon('sentiment / AFINN (score >= 0 -> positive)', (t) => afinn.analyze(t).score),
   ];
 
-  const out =
-    process.env.OUT ?? join(import.meta.dirname, 'results', `sst2-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const out = process.env.OUT ?? join(tmpdir(), `slmkit-sst2-${new Date().toISOString().replace(/[:.]/g, '-')}`); // outside the repo: it holds MBs of models
   await mkdir(out, { recursive: true });
   const saved = await saveClassifier(join(out, 'student'), student);
   await saveClassifier(join(out, 'teacher'), teacher);
@@ -272,7 +272,7 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
   const md = [
     `# SST-2 dev (${devRows.length} sentences) — slmkit classifiers vs lexicon peers`,
     '',
-    `Backend for both classifiers: tfjs (wasm kernel, one thread). Teacher: dim ${teacherSpec.dim}, ${teacherSpec.nLayers} layers; student: dim ${studentSpec.dim}, ${studentSpec.nLayers} layers; tokenizer: spm BPE ${tokenizer.vocabSize} trained on SST-2 train (${tokenizerSeconds.toFixed(1)}s); max length ${maxLength}; ${train.length} train rows, ${epochs} epochs, batch ${batchSize}, lr ${lr}, weight decay ${env('WD', 0.01)}, word dropout ${env('TOKEN_DROPOUT', 0)} (teacher) / ${env('STUDENT_TOKEN_DROPOUT', 0)} (student), T ${env('TEMPERATURE', 2)}, alpha ${env('ALPHA', 0.7)}.`,
+    `Backend for both classifiers: tfjs (wasm kernel, one thread). Teacher: dim ${teacherSpec.dim}, ${teacherSpec.nLayers} layers; student: dim ${studentSpec.dim}, ${studentSpec.nLayers} layers; tokenizer: spm BPE ${tokenizer.vocabSize} trained on SST-2 train (${tokenizerSeconds.toFixed(1)}s); max length ${maxLength}; ${train.length} train rows, ${epochs} epochs (student ${env('STUDENT_EPOCHS', epochs)}), batch ${batchSize}, lr ${lr}, weight decay ${env('WD', 0.01)}, word dropout ${env('TOKEN_DROPOUT', 0)} (teacher) / ${env('STUDENT_TOKEN_DROPOUT', 0)} (student), T ${env('TEMPERATURE', 2)}, alpha ${env('ALPHA', 0.7)}.`,
     '',
     '| model | params | size (f32) | latency ms/sentence (batch 1) | sentences/s (batch 32) | dev accuracy % | train s |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -49,7 +49,13 @@ describe.skipIf(!ready)('slm chat in a terminal (needs /usr/bin/script and ../sh
           () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${out}`)),
           60_000,
         );
-        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
