@@ -1,7 +1,7 @@
 // Packs every publishable package with `pnpm pack`, installs the tarballs into a fresh folder with npm and imports
 // each package's entry points there: the published artefacts work outside the workspace.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 

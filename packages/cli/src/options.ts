@@ -3,7 +3,11 @@ import type { OptionSpec, ParsedValues } from './cli-command.js';
 
 /** Options shared by commands that load a model. */
 export const modelOptions: Record<string, OptionSpec> = {
-  backend: { type: 'string', description: 'runtime: llamacpp (default), onnx, tfjs, reference, tinyjs', valueName: '<name>' },
+  backend: {
+    type: 'string',
+    description: 'runtime: llamacpp (default), onnx, tfjs, reference, tinyjs',
+    valueName: '<name>',
+  },
   model: {
     type: 'string',
     description: 'model file or folder (GGUF, llama2.c .bin, HF folder, ONNX folder)',

@@ -6,10 +6,22 @@ import { stories260KPaths } from '../dist/testing/shared-data.js';
 
 const backend = createReferenceBackend();
 const random = await backend.load(createRandomModel(goldenContinuations.random.model));
-const r = await generateText({ model: random, prompt: goldenContinuations.random.prompt, maxTokens: 24, temperature: 0, stopTokens: [] });
+const r = await generateText({
+  model: random,
+  prompt: goldenContinuations.random.prompt,
+  maxTokens: 24,
+  temperature: 0,
+  stopTokens: [],
+});
 console.log('random', JSON.stringify(r.tokens), JSON.stringify(r.text));
 const paths = stories260KPaths();
 const stories = await backend.load({ path: paths.model, tokenizerPath: paths.tokenizer });
 const s = await generateText({ model: stories, prompt: 'Once upon a time', maxTokens: 60, temperature: 0 });
-console.log('stories', JSON.stringify(s.tokens), JSON.stringify(s.text), s.finishReason, s.timings.decodeTokensPerSecond);
+console.log(
+  'stories',
+  JSON.stringify(s.tokens),
+  JSON.stringify(s.text),
+  s.finishReason,
+  s.timings.decodeTokensPerSecond,
+);
 console.log('prompt ids', JSON.stringify(stories.tokenizer.encode('Once upon a time')));

@@ -24,12 +24,15 @@ describe.skipIf(!haveModel)('slm serve (stories260K from ../shared, reference ba
       });
     });
     const controller = new AbortController();
-    const exit = main(['serve', '--backend', 'reference', '--model', paths?.model as string, '--port', '0', '--api-key', 'k'], {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      signal: controller.signal,
-    });
+    const exit = main(
+      ['serve', '--backend', 'reference', '--model', paths?.model as string, '--port', '0', '--api-key', 'k'],
+      {
+        stdout,
+        stderr,
+        stdin: new PassThrough(),
+        signal: controller.signal,
+      },
+    );
     const base = await Promise.race([url, exit.then((code) => Promise.reject(new Error(`exited ${code}: ${err}`)))]);
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const headers = { authorization: 'Bearer k', 'content-type': 'application/json' };

@@ -146,7 +146,9 @@ describe('generate', () => {
 
 describe('generate and the event loop', () => {
   it('an abort fired by a timer stops a long generation on a synchronous backend', async () => {
-    const big = await createReferenceBackend().load(createRandomModel({ seed: 5, contextLength: 2048, dim: 64, nLayers: 4 }));
+    const big = await createReferenceBackend().load(
+      createRandomModel({ seed: 5, contextLength: 2048, dim: 64, nLayers: 4 }),
+    );
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     const result = await generateText({
