@@ -5,7 +5,6 @@ export * from './formats/gguf-llama.js';
 export * from './formats/gguf-metadata.js';
 export * from './formats/gguf-reader.js';
 export * from './formats/gguf-spec.js';
-export * from './formats/gguf-tokenizer-codec.js';
 export * from './formats/gguf-types.js';
 export * from './formats/gguf-validate.js';
 export * from './formats/gguf-writer.js';

@@ -1,5 +1,4 @@
 import { ModelFormatError, UnsupportedFeatureError } from '../errors/index.js';
-import { setGgufTokenizerCodec } from '../formats/gguf-tokenizer-codec.js';
 import { type GgufValue, GgufValueType } from '../formats/gguf-types.js';
 import { BpeModel } from './bpe-model.js';
 import { byteLevelDecode } from './decoders.js';
@@ -433,4 +432,3 @@ export function tokenizerToGgufMetadata(tokenizer: Tokenizer): Map<string, GgufV
   return out;
 }
 
-setGgufTokenizerCodec({ fromMetadata: tokenizerFromGguf, toMetadata: tokenizerToGgufMetadata });
