@@ -2,13 +2,13 @@ import {
   type DType,
   type GgufFile,
   ggmlTypeName,
-  ggufTokenizerCodec,
   isModelData,
   type LoadProgress,
   type ModelData,
   type ModelInput,
   type ModelSpec,
   type Tokenizer,
+  tokenizerFromGguf,
   UnsupportedFeatureError,
   validateGgufForLlama,
 } from '@slmkit/core';
@@ -72,7 +72,7 @@ export async function validateGgufFile(
       );
     }
     const spec = validateGgufForLlama(file);
-    const resolvedTokenizer = tokenizer ?? ggufTokenizerCodec().fromMetadata(file.metadata, path);
+    const resolvedTokenizer = tokenizer ?? tokenizerFromGguf(file.metadata, path);
     return { path, spec, tokenizer: resolvedTokenizer, ...weightFacts(file) };
   } finally {
     await file.close();
