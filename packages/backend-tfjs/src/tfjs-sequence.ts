@@ -2,6 +2,7 @@ import {
   BackendError,
   checkForwardInput,
   checkTruncateLength,
+  concatArrays,
   type ForwardOptions,
   Logits,
   type ModelSpec,
@@ -93,7 +94,7 @@ export class TfjsSequence implements Sequence {
     this.counters.evaluatedTokens += tokens.length;
     this.counters.forwardCalls++;
     const vocab = spec.vocabSize;
-    const out = parts.length === 1 ? parts[0] : concatFloat32(parts, positions.length * vocab);
+    const out = parts.length === 1 ? parts[0] : concatArrays(parts, Float32Array);
     return new Logits(out, vocab, positions);
   }
 
@@ -140,14 +141,4 @@ function disposeCaches(caches: readonly LayerCache[]): void {
     c.keys?.dispose();
     c.values?.dispose();
   }
-}
-
-function concatFloat32(parts: readonly Float32Array[], total: number): Float32Array {
-  const out = new Float32Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -22,6 +22,7 @@ export * from './generation/sampling-options.js';
 export * from './generation/stop-text.js';
 export * from './generation/yield-to-event-loop.js';
 export * from './model/backend.js';
+export * from './model/concat-arrays.js';
 export * from './model/half-float.js';
 export * from './model/logits.js';
 export * from './model/model-spec.js';

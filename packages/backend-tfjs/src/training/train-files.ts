@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  concatArrays,
   InvalidArgumentError,
   type ModelData,
   modelDataToGguf,
@@ -21,7 +22,6 @@ export async function tokenizeDatasetFile(
   signal?: AbortSignal,
 ): Promise<Int32Array> {
   const chunks: Int32Array[] = [];
-  let total = 0;
   let docs = 0;
   for await (const doc of readDatasetDocuments(path, signal)) {
     if (++docs % 256 === 0) throwIfAborted(signal, 'tokenizing');
@@ -34,15 +34,8 @@ export async function tokenizeDatasetFile(
     o += ids.length;
     if (eos !== undefined) out[o] = eos;
     chunks.push(out);
-    total += out.length;
   }
-  const all = new Int32Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.length;
-  }
-  return all;
+  return concatArrays(chunks, Int32Array);
 }
 
 /** Writes the tokenizer as tokenizer.json + tokenizer_config.json into `dir`. */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, ModelFormatError, UnsupportedFeatureError } from '../errors/index.js';
 import type { ModelData } from '../model/backend.js';
+import { concatArrays } from '../model/concat-arrays.js';
 import type { ModelSpec } from '../model/model-spec.js';
 import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA, headDim, kvDim } from '../model/model-spec.js';
 import { convertRopeLayout } from '../model/rope-layout.js';
@@ -254,7 +255,7 @@ export function writeLlama2cCheckpoint(
     parts.push(f32Bytes(weights.float32(N.outputNorm).slice()));
     parts.push(new Uint8Array(spec.contextLength * headDim(spec) * 4)); // legacy RoPE tables: unused by run.c
     if (!spec.tiedEmbeddings) parts.push(f32Bytes(weights.float32(N.output).slice()));
-    return concat(parts);
+    return concatArrays(parts, Uint8Array);
   }
   let groupSize = options.groupSize ?? 64;
   if (version === 2) {
@@ -302,7 +303,7 @@ export function writeLlama2cCheckpoint(
       parts.push(new Uint8Array(q.buffer), f32Bytes(scales));
     }
   }
-  return concat(parts);
+  return concatArrays(parts, Uint8Array);
 }
 
 function checkWritable(spec: ModelSpec): void {
@@ -321,17 +322,6 @@ function checkWritable(spec: ModelSpec): void {
   if (kvDim(spec) * spec.nHeads !== spec.dim * spec.nKvHeads) {
     throw new InvalidArgumentError('inconsistent head counts', { field: 'nKvHeads' });
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
 
 /** Reads any llama2.c checkpoint: legacy (version 0) or versioned export (1, 2), told apart by the magic. */

@@ -431,4 +431,3 @@ export function tokenizerToGgufMetadata(tokenizer: Tokenizer): Map<string, GgufV
   putSpecials(out, tokenizer);
   return out;
 }
-

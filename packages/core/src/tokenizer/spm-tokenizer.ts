@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/index.js';
+import { concatArrays } from '../model/concat-arrays.js';
 import { MinHeap } from './min-heap.js';
 import { SpecialTokenSplitter } from './special-token-splitter.js';
 import { WindowedStreamDecoder } from './stream-decoder.js';
@@ -210,7 +211,6 @@ export class SpmTokenizer implements Tokenizer {
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecialTokens ?? true;
     const chunks: Uint8Array[] = [];
-    let total = 0;
     let atStart = true;
     for (const id of ids) {
       let bytes: Uint8Array;
@@ -223,15 +223,8 @@ export class SpmTokenizer implements Tokenizer {
       if (atStart && this.addSpacePrefix && bytes[0] === 0x20) bytes = bytes.subarray(1);
       atStart = false;
       chunks.push(bytes);
-      total += bytes.length;
     }
-    const joined = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      joined.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return utf8Decoder.decode(joined);
+    return utf8Decoder.decode(concatArrays(chunks, Uint8Array));
   }
 
   createStreamDecoder(options?: StreamDecoderOptions): StreamDecoder {
