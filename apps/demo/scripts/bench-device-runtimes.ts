@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parameterCount, writeLlama2cCheckpoint } from '@slmkit/core';
 import { createRandomModel, createReferenceBackend } from '@slmkit/core/testing';
+import { headlessChromiumLaunchOptions } from '@slmkit/core/testing/chromium';
 import { stories260KPaths } from '@slmkit/core/testing/shared';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -50,17 +51,7 @@ try {
     webRoot: join(work, 'web'),
   });
   const base = await server.listen();
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(headlessChromiumLaunchOptions());
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/?mode=device`);

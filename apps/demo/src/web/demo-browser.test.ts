@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,17 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { exportOnnxFolder } from '@slmkit/backend-onnx';
 import { generateText } from '@slmkit/core';
 import { createRandomModel, createReferenceBackend, goldenContinuations } from '@slmkit/core/testing';
+import { chromiumMissingReason, headlessChromiumLaunchOptions } from '@slmkit/core/testing/chromium';
 import { stories260KPaths } from '@slmkit/core/testing/shared';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoServer, type DemoServer } from '../server/demo-server.js';
 import { loadTestModel } from '../testing/test-model.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing; CI must run the browser tests`);
-if (!haveChromium) console.warn(`skipping the demo browser tests: ${CHROMIUM} is absent (apt-get install -y chromium)`);
+const chromiumMissing = chromiumMissingReason();
+const haveChromium = chromiumMissing === undefined;
+if (!haveChromium) console.warn(`skipping the demo browser tests: ${chromiumMissing}`);
 
 let tmp: string;
 /** A random-weight model (head size 16: the fused GroupQueryAttention graph) served as an ONNX folder. */
@@ -66,17 +64,7 @@ beforeAll(async () => {
     webRoot: join(tmp, 'web'),
   });
   base = await server.listen();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await chromium.launch(headlessChromiumLaunchOptions());
 });
 
 afterAll(async () => {

@@ -5,21 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { goldenContinuations } from '@slmkit/core/testing';
+import { chromiumMissingReason, headlessChromiumLaunchOptions } from '@slmkit/core/testing/chromium';
 import { SHARED_MISSING_REASON, stories260KPaths } from '@slmkit/core/testing/shared';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { describe, expect, it } from 'vitest';
 import { startStaticServer } from './static-server.test-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must run the browser test`);
 const stories = stories260KPaths();
-const skip = !hasChromium
-  ? `${CHROMIUM} is absent (apt-get install -y chromium)`
-  : !stories
-    ? SHARED_MISSING_REASON
-    : undefined;
+const skip = chromiumMissingReason() ?? (stories ? undefined : SHARED_MISSING_REASON);
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,17 +44,7 @@ describe.skipIf(skip !== undefined)(
         { '/assets/': outDir, '/ort/': ortDir, '/model/': stories!.hfOnnx },
         '<!doctype html><meta charset="utf-8"><title>slmkit onnx</title><script type="module" src="/assets/page.js"></script>',
       );
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await chromium.launch(headlessChromiumLaunchOptions());
       try {
         const page = await browser.newPage();
         const logs: string[] = [];

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chromiumMissingReason, headlessChromiumLaunchOptions } from '@slmkit/core/testing/chromium';
 import { describe, expect, it } from 'vitest';
 import type { CellResult, SuiteResult } from '../runner/result-types.js';
 import { compareResults, higherIsBetter, renderComparison } from './compare.js';
@@ -155,8 +155,6 @@ describe('compareResults', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-
 describe('renderHtml', () => {
   const html = renderHtml(fixture(1500));
 
@@ -167,24 +165,12 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>llamacpp vs reference</td>');
   });
 
-  const haveChromium = existsSync(CHROMIUM);
-  if (!haveChromium && process.env.CI === 'true')
-    throw new Error(`${CHROMIUM} is missing; CI must run the browser test`);
-  it.skipIf(!haveChromium)(
-    `renders in headless Chromium with visible charts${haveChromium ? '' : ' (skipped: /usr/bin/chromium absent)'}`,
+  const missing = chromiumMissingReason();
+  it.skipIf(missing !== undefined)(
+    `renders in headless Chromium with visible charts${missing ? ` (skipped: ${missing})` : ''}`,
     async () => {
       const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await chromium.launch(headlessChromiumLaunchOptions());
       try {
         const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
         const requests: string[] = [];
