@@ -103,9 +103,10 @@ export class OnnxBackend implements Backend {
       logSeverityLevel: 3,
       ...this.#options.sessionOptions,
     };
+    const device = await this.#options.runtime.resolveDevice(options.device);
     let session: InferenceSession;
     try {
-      session = await this.#options.runtime.createSession(prepared.model, sessionOptions, options.device);
+      session = await this.#options.runtime.createSession(prepared.model, sessionOptions, device);
     } catch (error) {
       throw new ModelFormatError(`onnxruntime could not load the model: ${(error as Error).message}`, {
         file: prepared.file,
@@ -127,7 +128,7 @@ export class OnnxBackend implements Backend {
       io,
       info: {
         backend: this.name,
-        device: this.#options.runtime.devices[0] ?? 'cpu',
+        device,
         threads,
         weightType: prepared.weightType,
         loadMs: performance.now() - started,

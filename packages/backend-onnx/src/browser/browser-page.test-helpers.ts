@@ -6,6 +6,7 @@ interface PageResult {
   tokens?: number[];
   text?: string;
   runtime?: string;
+  device?: string;
   error?: string;
 }
 
@@ -15,7 +16,7 @@ async function main(): Promise<PageResult> {
   const params = new URLSearchParams(window.location.search);
   setOrtWasmPaths(`${window.location.origin}/ort/`);
   const backend = createOnnxBackend();
-  const model = await backend.load(`${window.location.origin}/model`);
+  const model = await backend.load(`${window.location.origin}/model`, { device: params.get('device') ?? undefined });
   try {
     const result = await generateText({
       model,
@@ -23,7 +24,12 @@ async function main(): Promise<PageResult> {
       maxTokens: Number(params.get('tokens') ?? 60),
       temperature: 0,
     });
-    return { tokens: result.tokens, text: result.text, runtime: String(model.info.details?.runtime) };
+    return {
+      tokens: result.tokens,
+      text: result.text,
+      runtime: String(model.info.details?.runtime),
+      device: model.info.device,
+    };
   } finally {
     await backend.dispose();
   }

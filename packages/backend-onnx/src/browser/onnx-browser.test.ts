@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,7 +10,7 @@ import { chromiumMissingReason, headlessChromiumLaunchOptions } from '@slmkit/co
 import { SHARED_MISSING_REASON, stories260KPaths } from '@slmkit/core/testing/shared';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticServer } from './static-server.test-helpers.js';
 
 const stories = stories260KPaths();
@@ -17,11 +18,23 @@ const skip = chromiumMissingReason() ?? (stories ? undefined : SHARED_MISSING_RE
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+interface PageResult {
+  tokens?: number[];
+  text?: string;
+  runtime?: string;
+  device?: string;
+  error?: string;
+}
+
 describe.skipIf(skip !== undefined)(
   `browser: onnxruntime-web in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
-    it('greedy stories260K from the HF ONNX folder equals the llama2.c reference', async () => {
-      const work = await mkdtemp(join(tmpdir(), 'slmkit-onnx-browser-'));
+    let work: string;
+    let url: string;
+    let server: Server;
+
+    beforeAll(async () => {
+      work = await mkdtemp(join(tmpdir(), 'slmkit-onnx-browser-'));
       const outDir = join(work, 'dist');
       await build({
         configFile: false,
@@ -40,41 +53,61 @@ describe.skipIf(skip !== undefined)(
       const ortDir = existsSync(join(ortDist, 'ort-wasm-simd-threaded.wasm'))
         ? ortDist
         : dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-      const { url, server } = await startStaticServer(
+      ({ url, server } = await startStaticServer(
         { '/assets/': outDir, '/ort/': ortDir, '/model/': stories!.hfOnnx },
         '<!doctype html><meta charset="utf-8"><title>slmkit onnx</title><script type="module" src="/assets/page.js"></script>',
-      );
-      const browser = await chromium.launch(headlessChromiumLaunchOptions());
+      ));
+    }, 120_000);
+
+    afterAll(async () => {
+      server?.close();
+      if (work) await rm(work, { recursive: true, force: true });
+    });
+
+    /** Greedy stories260K in a fresh browser; `device` goes to `backend.load`. */
+    async function runPage(options: { softwareWebGpu: boolean; device?: string }): Promise<PageResult> {
+      const browser = await chromium.launch(headlessChromiumLaunchOptions({ softwareWebGpu: options.softwareWebGpu }));
       try {
         const page = await browser.newPage();
         const logs: string[] = [];
         page.on('console', (m) => logs.push(m.text()));
         page.on('pageerror', (e) => logs.push(String(e)));
-        await page.goto(`${url}/?tokens=${goldenContinuations.stories260K.ids.length}`);
+        const device = options.device ? `&device=${options.device}` : '';
+        await page.goto(`${url}/?tokens=${goldenContinuations.stories260K.ids.length}${device}`);
         await page.waitForFunction(
           () => (window as unknown as { __slmkitResult?: unknown }).__slmkitResult !== undefined,
           undefined,
-          {
-            timeout: 90_000,
-          },
+          { timeout: 150_000 },
         );
         const result = (await page.evaluate(
           () => (window as unknown as { __slmkitResult: unknown }).__slmkitResult,
-        )) as {
-          tokens?: number[];
-          text?: string;
-          runtime?: string;
-          error?: string;
-        };
+        )) as PageResult;
         expect(result.error, logs.join('\n')).toBeUndefined();
-        expect(result.runtime).toBe('onnxruntime-web');
-        expect(result.tokens).toEqual(goldenContinuations.stories260K.ids);
-        expect(result.text).toBe(goldenContinuations.stories260K.text);
+        return result;
       } finally {
         await browser.close();
-        server.close();
-        await rm(work, { recursive: true, force: true });
       }
+    }
+
+    it('greedy stories260K from the HF ONNX folder equals the llama2.c reference (WASM)', async () => {
+      const result = await runPage({ softwareWebGpu: false });
+      expect(result.runtime).toBe('onnxruntime-web');
+      expect(result.device).toBe('wasm');
+      expect(result.tokens).toEqual(goldenContinuations.stories260K.ids);
+      expect(result.text).toBe(goldenContinuations.stories260K.text);
+    }, 180_000);
+
+    it('runs on the WebGPU execution provider (Chromium software WebGPU) with the same greedy text', async () => {
+      const result = await runPage({ softwareWebGpu: true, device: 'webgpu' });
+      expect(result.device).toBe('webgpu');
+      expect(result.tokens).toEqual(goldenContinuations.stories260K.ids);
+      expect(result.text).toBe(goldenContinuations.stories260K.text);
+    }, 180_000);
+
+    it('falls back to WASM when WebGPU is asked for but the browser has none', async () => {
+      const result = await runPage({ softwareWebGpu: false, device: 'webgpu' });
+      expect(result.device).toBe('wasm');
+      expect(result.tokens).toEqual(goldenContinuations.stories260K.ids);
     }, 180_000);
   },
 );

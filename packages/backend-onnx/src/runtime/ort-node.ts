@@ -17,6 +17,7 @@ export const nodeOrtRuntime: OrtRuntime = {
   name: 'onnxruntime-node',
   version: ortVersion(),
   devices: ['cpu'],
+  resolveDevice: async () => 'cpu',
   createTensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) {
     return new ort.Tensor(type, data as Float32Array, dims);
   },

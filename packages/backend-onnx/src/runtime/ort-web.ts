@@ -13,11 +13,31 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+interface WebGpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown> };
+}
+
+/** `navigator.gpu` can exist with no adapter behind it (e.g. Chromium without a GPU): ask for one. */
+async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = typeof navigator === 'undefined' ? undefined : (navigator as WebGpuNavigator).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** onnxruntime-web: WASM (and WebGPU where the browser has it), files fetched over HTTP. */
 export const webOrtRuntime: OrtRuntime = {
   name: 'onnxruntime-web',
   version: ort.env.versions?.web ?? 'unknown',
   devices: ['wasm', 'webgpu'],
+  async resolveDevice(requested) {
+    // WebGPU only when asked for (`webgpu` or `gpu`) and the browser gives an adapter; WASM otherwise.
+    if (requested !== 'webgpu' && requested !== 'gpu') return 'wasm';
+    return (await hasWebGpuAdapter()) ? 'webgpu' : 'wasm';
+  },
   createTensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) {
     return new ort.Tensor(type, data as Float32Array, dims);
   },
@@ -25,10 +45,7 @@ export const webOrtRuntime: OrtRuntime = {
     // Multi-threaded WASM needs cross-origin isolation (SharedArrayBuffer); otherwise run single-threaded.
     const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
     ort.env.wasm.numThreads = isolated ? (options.intraOpNumThreads ?? 1) : 1;
-    // WebGPU only when asked for (`device: 'webgpu'` or 'gpu') and the browser has it; WASM otherwise.
-    const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
-    const wantsGpu = device === 'webgpu' || device === 'gpu';
-    const executionProviders = wantsGpu && hasWebGpu ? ['webgpu', 'wasm'] : ['wasm'];
+    const executionProviders = device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
     const sessionOptions = { executionProviders, ...options };
     return typeof model === 'string'
       ? ort.InferenceSession.create(model, sessionOptions)

@@ -10,8 +10,14 @@ export interface OrtRuntime {
   createTensor(type: 'float32', data: Float32Array, dims: readonly number[]): Tensor;
   createTensor(type: 'int64', data: BigInt64Array, dims: readonly number[]): Tensor;
   /**
-   * Creates a session from model bytes or a path/URL. Given a path, the runtime reads the file itself (Node: no
-   * copy of the whole model held in JS while ORT builds its tensors, so peak memory stays near the file size).
+   * The device a session will run on when `requested` is asked for: what the platform has, else its default
+   * (`cpu` in Node; in a browser `webgpu` when asked for `webgpu`/`gpu` and a WebGPU adapter is available, else
+   * `wasm`).
+   */
+  resolveDevice(requested?: string): Promise<string>;
+  /**
+   * Creates a session from model bytes or a path/URL, on `device` as `resolveDevice` returned it. Given a path, the
+   * runtime reads the file itself (Node: no copy of the whole model held in JS while ORT builds its tensors, so peak memory stays near the file size).
    */
   createSession(
     model: Uint8Array | string,

@@ -13,9 +13,21 @@ export const HEADLESS_CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
 ];
 
+/** Chromium's software WebGPU (Dawn on SwiftShader): `navigator.gpu` on a machine without a GPU, in secure contexts. */
+export const SOFTWARE_WEBGPU_ARGS: readonly string[] = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
+export interface HeadlessChromiumOptions {
+  /** Expose WebGPU through SwiftShader (slow, CPU-only, but the real WebGPU API). Default false. */
+  softwareWebGpu?: boolean;
+}
+
 /** Launch options for playwright-core's `chromium.launch` (plain data: core does not depend on playwright). */
-export function headlessChromiumLaunchOptions(): { executablePath: string; args: string[] } {
-  return { executablePath: CHROMIUM_EXECUTABLE, args: [...HEADLESS_CHROMIUM_ARGS] };
+export function headlessChromiumLaunchOptions(options: HeadlessChromiumOptions = {}): {
+  executablePath: string;
+  args: string[];
+} {
+  const args = [...HEADLESS_CHROMIUM_ARGS, ...(options.softwareWebGpu ? SOFTWARE_WEBGPU_ARGS : [])];
+  return { executablePath: CHROMIUM_EXECUTABLE, args };
 }
 
 /**
