@@ -17,7 +17,8 @@ export interface OrtRuntime {
   resolveDevice(requested?: string): Promise<string>;
   /**
    * Creates a session from model bytes or a path/URL, on `device` as `resolveDevice` returned it. Given a path, the
-   * runtime reads the file itself (Node: no copy of the whole model held in JS while ORT builds its tensors, so peak memory stays near the file size).
+   * runtime reads the file itself (Node: no copy of the whole model held in JS while ORT builds its tensors, so peak
+   * memory stays near the file size).
    */
   createSession(
     model: Uint8Array | string,
