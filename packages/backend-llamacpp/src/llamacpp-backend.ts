@@ -91,7 +91,7 @@ export class LlamaCppBackend implements Backend {
     devices: ['cpu', 'cuda', 'vulkan', 'metal'],
     fullLogits: true,
     fastGeneration: true,
-    embeddings: false,
+    embeddings: true,
   };
   readonly #options: LlamaCppBackendOptions;
   readonly #log = new NativeLog();
@@ -183,6 +183,7 @@ export class LlamaCppBackend implements Backend {
       batchSize,
       threads,
       flashAttention,
+      file: gguf.path,
       takeNativeErrors: () => this.#log.take(),
       info: {
         backend: this.name,

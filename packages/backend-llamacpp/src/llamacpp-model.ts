@@ -1,5 +1,6 @@
 import {
   BackendError,
+  type EmbedOptions,
   type LoadedModel,
   type ModelRuntimeInfo,
   type ModelSpec,
@@ -9,6 +10,7 @@ import {
   type Tokenizer,
 } from '@slmkit/core';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { LlamaCppEmbedder } from './llamacpp-embedder.js';
 import { LlamaCppSequence } from './llamacpp-sequence.js';
 import { bindNativeContext } from './native-binding.js';
 
@@ -20,6 +22,8 @@ export interface LlamaCppModelSettings {
   threads: number;
   flashAttention: boolean;
   info: ModelRuntimeInfo;
+  /** The GGUF file loaded, for error messages. */
+  file: string;
   /** Reads (and clears) recent llama.cpp error log lines, for error messages. */
   takeNativeErrors: () => string;
 }
@@ -37,6 +41,7 @@ export class LlamaCppModel implements LoadedModel {
   readonly #model: LlamaModel;
   readonly #settings: LlamaCppModelSettings;
   readonly #sequences = new Set<LlamaCppSequence>();
+  #embedder: Promise<LlamaCppEmbedder> | undefined;
   #disposed = false;
 
   constructor(llama: Llama, model: LlamaModel, settings: LlamaCppModelSettings) {
@@ -93,10 +98,36 @@ export class LlamaCppModel implements LoadedModel {
     }
   }
 
+  /**
+   * Pooled final hidden states (after the output norm) of `tokens` from an empty cache, from an embeddings context
+   * created on first use (sized to the loaded context) and kept until the model is disposed.
+   */
+  async embed(tokens: readonly number[], options: EmbedOptions = {}): Promise<Float32Array> {
+    if (this.#disposed) throw new BackendError('the model is disposed', { field: 'model' });
+    if (!this.#embedder) {
+      this.#embedder = LlamaCppEmbedder.create(this.#llama, this.#model, {
+        contextSize: this.contextSize,
+        batchSize: Math.min(this.#settings.batchSize, this.contextSize),
+        threads: this.#settings.threads,
+        flashAttention: this.#settings.flashAttention,
+        vocabSize: this.spec.vocabSize,
+        dim: this.spec.dim,
+        file: this.#settings.file,
+      });
+      this.#embedder.catch(() => {
+        this.#embedder = undefined;
+      });
+    }
+    return (await this.#embedder).embed(tokens, options);
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const sequence of [...this.#sequences]) await sequence.dispose();
+    const embedder = await this.#embedder?.catch(() => undefined);
+    this.#embedder = undefined;
+    await embedder?.dispose();
     await this.#model.dispose();
   }
 

@@ -56,6 +56,15 @@ interface NativeSamplerConstructor {
   new (model: unknown): NativeSampler;
 }
 
+/** The addon context of an embeddings context (`_embeddings: true`). */
+export interface NativeEmbeddingContext extends NativeContext {
+  /**
+   * The hidden state after the output norm of the last output token of the last decoded batch (the model's pooling
+   * type is NONE), or the pooled vector of sequence 0 when the GGUF sets another pooling type.
+   */
+  getEmbedding(inputTokensLength: number, maxVectorSize?: number): Float64Array;
+}
+
 /** A context with one sequence, bound to its native calls. */
 export interface NativeBinding {
   context: NativeContext;
@@ -102,6 +111,30 @@ export function bindNativeContext(
     sequenceId,
     createSampler: () => new Sampler(nativeModel),
   };
+}
+
+/** Binds the native calls of an embeddings context's only sequence. */
+export function bindEmbeddingContext(
+  llama: Llama,
+  model: LlamaModel,
+  context: LlamaContext,
+  sequence: LlamaContextSequence,
+): NativeBinding & { context: NativeEmbeddingContext } {
+  const binding = bindNativeContext(llama, model, context, sequence);
+  const raw = binding.context as unknown as Record<string, unknown>;
+  if (typeof raw.getEmbedding !== 'function') fail('AddonContext.getEmbedding');
+  return { ...binding, context: binding.context as NativeEmbeddingContext };
+}
+
+/** Checks a vector from `getEmbedding` and copies it to float32. */
+export function embeddingRow(vector: unknown, dim: number): Float32Array {
+  if (!(vector instanceof Float64Array) || vector.length !== dim) {
+    const got = vector instanceof Float64Array ? `${vector.length} values` : typeof vector;
+    throw new UnsupportedFeatureError(`llama.cpp returned an embedding of ${got} for a hidden size of ${dim}`, {
+      field: 'embedding',
+    });
+  }
+  return Float32Array.from(vector);
 }
 
 /** Turns the addon's interleaved `[token, logit, token, logit, ...]` list into a dense row. */

@@ -7,7 +7,7 @@ import { onnxCacheDir } from './config.js';
 import { exportOnnxFolder } from './onnx-export.js';
 
 /** Bumped when the exporter's output changes, so stale cache entries are not reused. */
-const EXPORT_FORMAT_VERSION = 1;
+const EXPORT_FORMAT_VERSION = 2; // 2: graphs output last_hidden_state
 
 async function fingerprint(files: ModelFiles): Promise<string> {
   const hash = createHash('sha256');

@@ -82,7 +82,7 @@ export class OnnxBackend implements Backend {
       devices: options.runtime.devices,
       fullLogits: true,
       fastGeneration: false,
-      embeddings: false,
+      embeddings: true,
     };
   }
 

@@ -1,5 +1,6 @@
 import {
   BackendError,
+  type EmbedOptions,
   type LoadedModel,
   type ModelRuntimeInfo,
   type ModelSpec,
@@ -9,6 +10,7 @@ import {
   type Tokenizer,
 } from '@slmkit/core';
 import type { InferenceSession } from 'onnxruntime-common';
+import { embedWithSession } from './onnx-embed.js';
 import { type OnnxGraphIo, OnnxSequence } from './onnx-sequence.js';
 
 /** A decoder session with its spec and tokenizer. */
@@ -49,6 +51,15 @@ export class OnnxLoadedModel implements LoadedModel {
     const sequence: OnnxSequence = new OnnxSequence(this.#io, contextSize, () => this.#sequences.delete(sequence));
     this.#sequences.add(sequence);
     return sequence;
+  }
+
+  /**
+   * Pooled final hidden states from the graph's `last_hidden_state` output (every slmkit export has it). Third-party
+   * graphs without it throw UnsupportedFeatureError naming the file and the output.
+   */
+  async embed(tokens: readonly number[], options: EmbedOptions = {}): Promise<Float32Array> {
+    if (this.#disposed) throw new BackendError('the model was disposed', { field: 'model' });
+    return embedWithSession(this.#io, this.contextSize, tokens, options);
   }
 
   async dispose(): Promise<void> {

@@ -119,7 +119,8 @@ export class OnnxSequence implements Sequence {
     }
     let results: InferenceSession.ReturnType;
     try {
-      results = io.preallocateOutputs ? await io.session.run(feeds, fetches) : await io.session.run(feeds);
+      // Always name the fetches (null = ORT allocates): the graph's other outputs (last_hidden_state) are not needed.
+      results = await io.session.run(feeds, fetches);
     } catch (error) {
       throw new BackendError(`onnxruntime failed to run the decoder: ${(error as Error).message}`, {
         file: io.file,

@@ -158,6 +158,8 @@ describe('conformance', () => {
         'kv-cache-reuse':
           "the server is stateless: every request re-sends the whole history (prefix caching is the server's concern)",
         'truncate-reuse': 'logits compared across calls are top-k reconstructions',
+        embeddings:
+          'an OpenAI-compatible chat server returns text and log-probabilities, never the hidden states of a causal LM',
         'native-generation-parity':
           'the forward loop argmaxes logits rebuilt from text-keyed top log-probabilities, where a byte token and a piece with the same text collide; the native loop (streamed ids) is exact and passes the greedy goldens',
       },

@@ -72,6 +72,30 @@ describe('tfjs backend', () => {
     expect(text.tokens.length).toBeGreaterThan(0);
   });
 
+  it('embed leaks no tensors, in chunks, on errors and after an abort', async () => {
+    const tf = await importTf();
+    const data = createRandomModel(goldenContinuations.random.model);
+    const model = await createTfjsBackend().load(data, { batchSize: 3 });
+    const ids = [1, 5, 6, 7, 8, 9, 10, 11];
+    const reference = await createReferenceBackend().load(data);
+    await model.embed!(ids);
+    const baseline = tf.memory().numTensors;
+    for (const pooling of ['mean', 'last'] as const) {
+      const got = await model.embed!(ids, { pooling });
+      const want = await reference.embed!(ids, { pooling });
+      let max = 0;
+      for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i] - want[i]));
+      expect(max).toBeLessThan(1e-4);
+    }
+    await expect(model.embed!([100_000])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(model.embed!([])).rejects.toBeInstanceOf(InvalidArgumentError);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(model.embed!(ids, { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(tf.memory().numTensors).toBe(baseline);
+    await model.dispose();
+  });
+
   it('rejects an unknown kernel backend with a typed error', () => {
     // @ts-expect-error: testing a bad value
     expect(() => createTfjsBackend({ backend: 'webgpu2' })).toThrow(InvalidArgumentError);

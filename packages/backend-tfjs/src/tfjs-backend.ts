@@ -34,7 +34,7 @@ const CAPABILITIES: BackendCapabilities = {
   devices: ['wasm', 'cpu'],
   fullLogits: true,
   fastGeneration: false,
-  embeddings: false,
+  embeddings: true,
 };
 
 /**

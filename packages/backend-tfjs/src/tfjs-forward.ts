@@ -12,9 +12,12 @@ export type LayerCache = {
 /** The rows of final hidden states to classify after a chunk. */
 export type RowSelection = 'all' | 'last' | 'none';
 
+/** What the selected rows become: logits, or the final hidden states after the output norm (embeddings). */
+export type ChunkOutput = 'logits' | 'hidden';
+
 export type ChunkResult = {
-  /** [rows, vocab] logits, or undefined for `none`. */
-  logits?: TF.Tensor2D;
+  /** [rows, vocab] logits or [rows, dim] hidden states, or undefined for `none`. */
+  rows?: TF.Tensor2D;
   /** The new caches (the caller keeps these and disposes the old ones). */
   caches: LayerCache[];
 };
@@ -49,6 +52,7 @@ export function forwardChunk(
   ids: TF.Tensor1D,
   start: number,
   rows: RowSelection,
+  output: ChunkOutput = 'logits',
 ): ChunkResult {
   const n = ids.shape[0];
   const hd = headDim(spec);
@@ -102,6 +106,8 @@ export function forwardChunk(
   }
   if (rows === 'none') return { caches: next };
   const selected: TF.Tensor2D = rows === 'last' && n > 1 ? tf.slice(x, [n - 1, 0], [1, -1]) : x;
-  const logits = tf.matMul(rmsNormalize(tf, selected, w), w.classifier) as TF.Tensor2D;
-  return { logits, caches: next };
+  const normed = rmsNormalize(tf, selected, w);
+  const out: TF.Tensor2D =
+    output === 'hidden' ? tf.mul<TF.Tensor2D>(normed, w.outputNorm) : tf.matMul(normed, w.classifier);
+  return { rows: out, caches: next };
 }

@@ -1,9 +1,11 @@
 import {
   BackendError,
+  type EmbedOptions,
   type LoadedModel,
   type ModelData,
   type ModelRuntimeInfo,
   type ModelSpec,
+  poolEmbedding,
   resolveContextSize,
   type SequenceOptions,
   type Tokenizer,
@@ -54,6 +56,26 @@ export class TfjsModel implements LoadedModel {
     const sequence = new TfjsSequence(this, size);
     this.#sequences.add(sequence);
     return sequence;
+  }
+
+  /**
+   * Pooled final hidden states after the output norm (the gain the logits path folds into the classifier is applied
+   * unfolded), from a temporary sequence: the same chunked, KV-cached forward as generation.
+   */
+  async embed(tokens: readonly number[], options: EmbedOptions = {}): Promise<Float32Array> {
+    if (tokens.length === 0) return poolEmbedding([], options);
+    const sequence = await this.createSequence({ contextSize: Math.min(this.contextSize, tokens.length) });
+    try {
+      const rows = (options.pooling ?? 'mean') === 'last' ? 'last' : 'all';
+      const { data, positions } = await sequence.hiddenStates(tokens, rows, options.signal);
+      const dim = this.spec.dim;
+      return poolEmbedding(
+        positions.map((_, i) => data.subarray(i * dim, (i + 1) * dim)),
+        options,
+      );
+    } finally {
+      await sequence.dispose();
+    }
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,7 @@ import {
   throwIfAborted,
 } from '@slmkit/core';
 import type * as TF from '@tensorflow/tfjs';
-import { forwardChunk, type LayerCache, type RowSelection } from './tfjs-forward.js';
+import { type ChunkOutput, forwardChunk, type LayerCache, type RowSelection } from './tfjs-forward.js';
 import type { Tf } from './tfjs-runtime.js';
 import type { TfjsWeights } from './tfjs-weights.js';
 
@@ -52,11 +52,32 @@ export class TfjsSequence implements Sequence {
   }
 
   async forward(tokens: readonly number[], options: ForwardOptions = {}): Promise<Logits> {
+    const { data, positions } = await this.#evaluate(tokens, options.logits ?? 'last', 'logits', options.signal);
+    return new Logits(data, this.#host.spec.vocabSize, positions);
+  }
+
+  /**
+   * Evaluates `tokens` like `forward`, returning the final hidden states after the output norm ([rows, dim]) of
+   * every position (`all`) or of the last one (`last`) instead of logits. Used by `TfjsModel.embed`.
+   */
+  async hiddenStates(
+    tokens: readonly number[],
+    rows: 'all' | 'last',
+    signal?: AbortSignal,
+  ): Promise<{ data: Float32Array; positions: number[] }> {
+    return this.#evaluate(tokens, rows, 'hidden', signal);
+  }
+
+  async #evaluate(
+    tokens: readonly number[],
+    want: 'all' | 'last' | 'none',
+    output: ChunkOutput,
+    signal: AbortSignal | undefined,
+  ): Promise<{ data: Float32Array; positions: number[] }> {
     this.#live();
     const spec = this.#host.spec;
     checkForwardInput(tokens, this.#tokens.length, this.contextSize, spec.vocabSize);
-    throwIfAborted(options.signal, 'forward');
-    const want = options.logits ?? 'last';
+    throwIfAborted(signal, 'forward');
     const { tf, weights } = await this.#host.acquire();
     const start = this.#tokens.length;
     const chunk = Math.max(1, this.#host.batchSize);
@@ -66,19 +87,19 @@ export class TfjsSequence implements Sequence {
     let caches = this.#caches;
     try {
       for (let offset = 0; offset < tokens.length; offset += chunk) {
-        if (offset > 0) throwIfAborted(options.signal, 'forward');
+        if (offset > 0) throwIfAborted(signal, 'forward');
         const ids = tokens.slice(offset, offset + chunk);
         const isLast = offset + ids.length >= tokens.length;
         const rows: RowSelection = want === 'all' ? 'all' : want === 'last' && isLast ? 'last' : 'none';
         const previous = caches;
         const result = tf.tidy(() =>
-          forwardChunk(tf, spec, weights, previous, tf.tensor1d(ids, 'int32'), start + offset, rows),
+          forwardChunk(tf, spec, weights, previous, tf.tensor1d(ids, 'int32'), start + offset, rows, output),
         );
         if (previous !== this.#caches) disposeCaches(previous);
         caches = result.caches;
-        if (result.logits) {
-          const data = result.logits.dataSync() as Float32Array;
-          result.logits.dispose();
+        if (result.rows) {
+          const data = result.rows.dataSync() as Float32Array;
+          result.rows.dispose();
           parts.push(data);
           const count = rows === 'all' ? ids.length : 1;
           for (let i = count; i > 0; i--) positions.push(start + offset + ids.length - i);
@@ -93,9 +114,8 @@ export class TfjsSequence implements Sequence {
     this.#tokens.push(...tokens);
     this.counters.evaluatedTokens += tokens.length;
     this.counters.forwardCalls++;
-    const vocab = spec.vocabSize;
-    const out = parts.length === 1 ? parts[0] : concatArrays(parts, Float32Array);
-    return new Logits(out, vocab, positions);
+    const data = parts.length === 1 ? parts[0] : concatArrays(parts, Float32Array);
+    return { data, positions };
   }
 
   async truncate(length: number): Promise<void> {

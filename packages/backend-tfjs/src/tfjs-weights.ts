@@ -28,6 +28,8 @@ export interface TfjsWeights {
   layers: TfjsLayer[];
   /** Output norm gain folded in: [dim, vocab]. */
   classifier: TF.Tensor2D;
+  /** The output norm gain [dim], unfolded: final hidden states (embeddings) are `rmsNormalize(x) * outputNorm`. */
+  outputNorm: TF.Tensor1D;
   /** [contextLength, 2*qDim + 3*kvDim]: per position, the factors the `attn` output is multiplied by. */
   ropeTable: TF.Tensor2D;
   /**
@@ -182,6 +184,7 @@ export function buildTfjsWeights(tf: Tf, spec: ModelSpec, weights: Weights, posi
       embedding: keep(tf.tensor2d(embeddingValues, [vocabSize, dim])),
       layers,
       classifier: keep(tf.tensor2d(classifier, [dim, vocabSize])),
+      outputNorm: keep(tf.tensor1d(f(N.outputNorm))),
       ropeTable: keep(tf.tensor2d(buildRopeTable(spec, positions), [positions, 2 * qDim + 3 * kv])),
       meanColumn: keep(tf.fill([dim, 1], 1 / dim) as TF.Tensor2D),
       ropeSum: keep(tf.tensor2d(ropeSumMatrix(qDim, kv), [2 * qDim + 3 * kv, qDim + 2 * kv])),
@@ -197,6 +200,7 @@ export function buildTfjsWeights(tf: Tf, spec: ModelSpec, weights: Weights, posi
 export function disposeTfjsWeights(w: TfjsWeights): void {
   w.embedding.dispose();
   w.classifier.dispose();
+  w.outputNorm.dispose();
   w.ropeTable.dispose();
   w.meanColumn.dispose();
   w.ropeSum.dispose();

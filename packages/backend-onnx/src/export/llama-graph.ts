@@ -36,6 +36,8 @@ export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
 export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
 export const presentKeyName = (layer: number) => `present.${layer}.key`;
 export const presentValueName = (layer: number) => `present.${layer}.value`;
+/** Output with the final hidden states after the output norm, [batch, seq, hidden] (HF's `last_hidden_state`). */
+export const LAST_HIDDEN_STATE = 'last_hidden_state';
 
 const MASKED = -1e9;
 
@@ -80,6 +82,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     g.output(presentKeyName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
     g.output(presentValueName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
   }
+  g.output(LAST_HIDDEN_STATE, OnnxDataType.FLOAT, ['batch_size', 'sequence_length', D]);
 
   // --- weights -------------------------------------------------------------------------------------------------
   type QuantizedWeight = { b: string; scales: string; blocks: number; blockSize: number };
@@ -123,17 +126,18 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     const w = g.float(`${name}.T`, [k, n], transpose(values, n, k));
     return g.op('MatMul', [x, w]);
   };
-  const rmsNorm = (x: string, name: string): string => {
+  /** RMSNorm with gain `name`; `out` names its result (the final norm writes the last_hidden_state output). */
+  const rmsNorm = (x: string, name: string, out?: string): string => {
     const w = g.float(name, [D], weights.float32(name));
     if (options.fused) {
-      return g.op('SimplifiedLayerNormalization', [x, w], { axis: -1, epsilon: { float: spec.normEps } });
+      return g.op('SimplifiedLayerNormalization', [x, w], { axis: -1, epsilon: { float: spec.normEps } }, { out });
     }
     const pow = g.op('Pow', [x, g.floats([2], [])]);
     const mean = g.op('ReduceMean', [pow], { axes: [-1], keepdims: 1 });
     const plus = g.op('Add', [mean, g.floats([spec.normEps], [])]);
     const root = g.op('Sqrt', [plus]);
     const normed = g.op('Div', [x, root]);
-    return g.op('Mul', [normed, w]);
+    return g.op('Mul', [normed, w], {}, { out });
   };
 
   // --- embeddings ----------------------------------------------------------------------------------------------
@@ -174,7 +178,8 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     x = standardLayers(g, spec, x, attentionMask, positionIds, linear, rmsNorm, options.fused === true);
   }
 
-  const final = rmsNorm(x, N.outputNorm);
+  // The final norm's result is itself the last_hidden_state output (no extra node; decode runs need not fetch it).
+  const final = rmsNorm(x, N.outputNorm, LAST_HIDDEN_STATE);
   const outputName = spec.tiedEmbeddings ? N.tokenEmbedding : N.output;
   if (format === 'int8' || !spec.tiedEmbeddings) {
     // linear() stores its own transposed (fp32) or quantised copy; with int8 a tied table is shared with Gather.

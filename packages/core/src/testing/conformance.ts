@@ -1,8 +1,10 @@
 import { AbortError, ContextOverflowError, InvalidArgumentError, SlmError } from '../errors/index.js';
 import { generate, generateText } from '../generation/generate.js';
-import type { Backend, LoadedModel, ModelData, ModelInput } from '../model/backend.js';
+import type { Backend, EmbedOptions, LoadedModel, ModelData, ModelInput } from '../model/backend.js';
+import { cosineSimilarity } from '../tasks/embed.js';
 import { goldenContinuations } from './goldens.js';
 import { createRandomModel } from './random-model.js';
+import { createReferenceBackend } from './reference-backend.js';
 import { stories260KPaths } from './shared-data.js';
 
 /** Names of the conformance cases, for exclusion lists. */
@@ -16,6 +18,7 @@ export type ConformanceCaseName =
   | 'abort-within-one-token'
   | 'seeded-sampling'
   | 'bad-input'
+  | 'embeddings'
   | 'dispose';
 
 export interface ConformanceTarget {
@@ -29,7 +32,11 @@ export interface ConformanceTarget {
   prepareFixture?(fixture: ModelData): Promise<ModelInput>;
   /** Turns the stories260K llama2.c files into what this backend loads. Default: the paths themselves. */
   prepareStories260K?(paths: { model: string; tokenizer: string }): Promise<ModelInput>;
-  /** Cases this backend cannot pass, each with the reason (TensorFlow.js-style explicit exclusions). */
+  /**
+   * Cases this backend cannot pass, each with the reason (TensorFlow.js-style explicit exclusions). An excluded
+   * `embeddings` case still runs a check that the backend neither claims `capabilities.embeddings` nor gives its
+   * models an `embed` method.
+   */
   exclusions?: Partial<Record<ConformanceCaseName, string>>;
   /** Max absolute difference allowed between logits of the same position computed two ways. Default 1e-3. */
   logitTolerance?: number;
@@ -69,6 +76,55 @@ async function expectError(fn: () => Promise<unknown>, check: (e: unknown) => bo
 }
 
 const FIXTURE_PROMPT = 'the quick brown fox';
+
+/** Least cosine similarity between a backend's embedding and the reference backend's. */
+export const EMBEDDING_MIN_COSINE = 0.999;
+
+function norm(v: Float32Array): number {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  return Math.sqrt(sum);
+}
+
+/**
+ * Checks `model.embed` against the reference backend's on two texts: mean and last pooling agree to
+ * EMBEDDING_MIN_COSINE, vectors are unit-norm by default and keep their length with `normalize: false`, two texts
+ * differ, and an empty token list is a typed error.
+ */
+async function checkEmbeddings(model: LoadedModel, reference: LoadedModel, texts: readonly string[]): Promise<void> {
+  const embed = model.embed?.bind(model);
+  assert(embed, `${model.info.backend} claims embeddings but its LoadedModel has no embed method`);
+  const ids = texts.map((text) => model.tokenizer.encode(text));
+  for (const pooling of ['mean', 'last'] as const) {
+    const vectors: Float32Array[] = [];
+    for (const [i, tokens] of ids.entries()) {
+      const options: EmbedOptions = { pooling };
+      const got = await embed(tokens, options);
+      const want = await reference.embed!(tokens, options);
+      assert(
+        got.length === model.spec.dim,
+        `${pooling} embedding has ${got.length} values, expected ${model.spec.dim}`,
+      );
+      const cosine = cosineSimilarity(got, want);
+      assert(
+        cosine >= EMBEDDING_MIN_COSINE,
+        `${pooling} embedding of text ${i} has cosine ${cosine} with the reference backend's`,
+      );
+      assert(Math.abs(norm(got) - 1) < 1e-3, `${pooling} embedding has norm ${norm(got)}, expected 1`);
+      const raw = await embed(tokens, { pooling, normalize: false });
+      const rawWant = await reference.embed!(tokens, { pooling, normalize: false });
+      const ratio = norm(raw) / norm(rawWant);
+      assert(Math.abs(ratio - 1) < 0.01, `${pooling} unnormalised embedding has ${ratio}x the reference norm`);
+      vectors.push(got);
+    }
+    assert(maxAbsDiff(vectors[0], vectors[1]) > 1e-3, `${pooling} embeddings of two different texts are equal`);
+  }
+  await expectError(
+    () => embed([]),
+    (e) => SlmError.isInstance(e) && e.code === 'INVALID_ARGUMENT',
+    'embedding an empty token list',
+  );
+}
 
 /**
  * The backend conformance suite: the same behavioural checks run against every backend. Returns the cases; use
@@ -328,6 +384,37 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
       },
     },
     {
+      name: 'embeddings',
+      description: `embed (mean and last pooling) agrees with the reference backend to cosine >= ${EMBEDDING_MIN_COSINE}`,
+      async run() {
+        const b = await backend();
+        assert(
+          b.capabilities.embeddings,
+          `capabilities.embeddings is false: list 'embeddings' as an exclusion with the reason`,
+        );
+        const texts = [`${FIXTURE_PROMPT} jumps over the lazy dog`, 'zz top'];
+        const reference = createReferenceBackend();
+        const referenceFixture = await reference.load(fixture);
+        try {
+          await checkEmbeddings(await loadFixture(), referenceFixture, texts);
+        } finally {
+          await referenceFixture.dispose();
+        }
+        if (!stories) return;
+        const input = target.prepareStories260K
+          ? await target.prepareStories260K(stories)
+          : { path: stories.model, tokenizerPath: stories.tokenizer };
+        const model = await b.load(input);
+        const referenceModel = await reference.load({ path: stories.model, tokenizerPath: stories.tokenizer });
+        try {
+          await checkEmbeddings(model, referenceModel, ['Once upon a time, there was a little girl', 'The cat sat']);
+        } finally {
+          await model.dispose();
+          await referenceModel.dispose();
+        }
+      },
+    },
+    {
       name: 'dispose',
       description: 'a disposed model can be loaded again',
       async run() {
@@ -350,8 +437,32 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
   ];
   return cases.map((c) => {
     const excluded = target.exclusions?.[c.name];
-    return excluded ? { ...c, skip: `excluded: ${excluded}` } : c;
+    if (!excluded) return c;
+    if (c.name === 'embeddings') return excludedEmbeddings(c, excluded, backend, loadFixture);
+    return { ...c, skip: `excluded: ${excluded}` };
   });
+}
+
+/**
+ * An excluded `embeddings` case still runs: it checks the exclusion is honest (the backend does not claim the
+ * capability and its LoadedModel has no `embed`), so a backend cannot both claim embeddings and skip the checks.
+ */
+function excludedEmbeddings(
+  c: ConformanceCase,
+  reason: string,
+  backend: () => Promise<Backend>,
+  loadFixture: () => Promise<LoadedModel>,
+): ConformanceCase {
+  return {
+    ...c,
+    description: `excluded (${reason}): the backend does not claim embeddings and its models have no embed`,
+    async run() {
+      const b = await backend();
+      assert(!b.capabilities.embeddings, `'embeddings' is excluded but capabilities.embeddings is true`);
+      const model = await loadFixture();
+      assert(model.embed === undefined, `'embeddings' is excluded but the LoadedModel has an embed method`);
+    },
+  };
 }
 
 /** The subset of a test framework the suite needs (vitest, jest, node:test, mocha all fit). */

@@ -1,0 +1,80 @@
+import {
+  BackendError,
+  checkForwardInput,
+  type EmbedOptions,
+  poolEmbedding,
+  throwIfAborted,
+  UnsupportedFeatureError,
+} from '@slmkit/core';
+import type { Tensor } from 'onnxruntime-common';
+import { LAST_HIDDEN_STATE } from './export/llama-graph.js';
+import type { OnnxGraphIo } from './onnx-sequence.js';
+
+/** Whether the graph outputs the final hidden states (slmkit's exports do; most third-party decoders do not). */
+export function hasHiddenStates(io: OnnxGraphIo): boolean {
+  return io.session.outputNames.includes(LAST_HIDDEN_STATE);
+}
+
+/**
+ * Pooled final hidden states of `tokens`: one run of the decoder from an empty KV cache that fetches only
+ * `last_hidden_state` ([1, n, hidden], after the output norm). Graphs without that output (third-party exports)
+ * throw UnsupportedFeatureError naming the file.
+ */
+export async function embedWithSession(
+  io: OnnxGraphIo,
+  contextSize: number,
+  tokens: readonly number[],
+  options: EmbedOptions = {},
+): Promise<Float32Array> {
+  if (!hasHiddenStates(io)) {
+    throw new UnsupportedFeatureError(
+      `the ONNX graph has no "${LAST_HIDDEN_STATE}" output, so it cannot give embeddings (re-export it with slmkit)`,
+      { file: io.file, field: LAST_HIDDEN_STATE },
+    );
+  }
+  checkForwardInput(tokens, 0, contextSize, io.vocabSize);
+  throwIfAborted(options.signal, 'embed');
+  const rt = io.runtime;
+  const n = tokens.length;
+  const feeds: Record<string, Tensor> = {
+    input_ids: rt.createTensor(
+      'int64',
+      BigInt64Array.from(tokens, (t) => BigInt(t)),
+      [1, n],
+    ),
+  };
+  if (io.hasAttentionMask) feeds.attention_mask = rt.createTensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  if (io.hasPositionIds) {
+    feeds.position_ids = rt.createTensor(
+      'int64',
+      BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+      [1, n],
+    );
+  }
+  const empty = new Float32Array(0);
+  const pastDims = [1, io.kvHeads, 0, io.headDim];
+  for (let l = 0; l < io.layers; l++) {
+    feeds[io.pastKey(l)] = rt.createTensor('float32', empty, pastDims);
+    feeds[io.pastValue(l)] = rt.createTensor('float32', empty, pastDims);
+  }
+  let hidden: Tensor;
+  try {
+    hidden = (await io.session.run(feeds, [LAST_HIDDEN_STATE]))[LAST_HIDDEN_STATE];
+  } catch (error) {
+    throw new BackendError(`onnxruntime failed to run the decoder: ${(error as Error).message}`, {
+      file: io.file,
+      cause: error,
+    });
+  }
+  const data = hidden.data;
+  const dim = hidden.dims[2];
+  if (!(data instanceof Float32Array) || hidden.dims.length !== 3 || hidden.dims[1] !== n || data.length !== n * dim) {
+    throw new UnsupportedFeatureError(
+      `"${LAST_HIDDEN_STATE}" has shape [${hidden.dims.join(', ')}] (${hidden.type}); expected float32 [1, ${n}, hidden]`,
+      { file: io.file, field: LAST_HIDDEN_STATE },
+    );
+  }
+  throwIfAborted(options.signal, 'embed');
+  const rows = Array.from({ length: n }, (_, i) => data.subarray(i * dim, (i + 1) * dim));
+  return poolEmbedding(rows, options);
+}
