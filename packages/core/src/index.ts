@@ -28,6 +28,7 @@ export * from './model/logits.js';
 export * from './model/model-spec.js';
 export * from './model/rope-layout.js';
 export * from './model/sequence-checks.js';
+export * from './model/step-sequence.js';
 export * from './model/tensor.js';
 export * from './model/weights.js';
 export * from './tasks/classifier-head-file.js';

@@ -5,14 +5,10 @@ import {
   type Backend,
   type BackendCapabilities,
   BackendError,
-  checkForwardInput,
-  checkTruncateLength,
-  type ForwardOptions,
   type GenerateTokensOptions,
   isModelData,
   type LoadedModel,
   type LoadOptions,
-  Logits,
   type ModelData,
   type ModelInput,
   type ModelRuntimeInfo,
@@ -20,9 +16,10 @@ import {
   type NativeSamplingOptions,
   resolveContextSize,
   type Sequence,
-  type SequenceCounters,
   type SequenceOptions,
+  StepSequence,
   type Tokenizer,
+  type TokenStepper,
   throwIfAborted,
   validateModelSpec,
 } from '@slmkit/core';
@@ -47,50 +44,28 @@ const CAPABILITIES: BackendCapabilities = {
   embeddings: false,
 };
 
-class TinySequence implements Sequence {
-  readonly contextSize: number;
-  readonly counters: SequenceCounters = { evaluatedTokens: 0, forwardCalls: 0 };
-  readonly #w: TinyLlamaWeights;
-  #state: TinyLlamaState | undefined;
-  #tokens: number[] = [];
+/** The tinyjs forward pass, one token at a time, over its own KV cache. */
+class TinyStepper implements TokenStepper {
+  readonly w: TinyLlamaWeights;
+  readonly #state: TinyLlamaState;
 
   constructor(w: TinyLlamaWeights, contextSize: number) {
-    this.#w = w;
-    this.contextSize = contextSize;
+    this.w = w;
     this.#state = new TinyLlamaState(w.spec, contextSize);
   }
 
-  get tokens(): readonly number[] {
-    return this.#tokens;
+  step(token: number, position: number): void {
+    tinyForward(this.w, this.#state, token, position);
   }
 
-  #live(): TinyLlamaState {
-    if (!this.#state) throw new BackendError('the sequence was disposed');
-    return this.#state;
+  writeLogits(out: Float32Array): void {
+    tinyClassify(this.w, this.#state, out);
   }
+}
 
-  async forward(tokens: readonly number[], options: ForwardOptions = {}): Promise<Logits> {
-    const state = this.#live();
-    const spec = this.#w.spec;
-    checkForwardInput(tokens, this.#tokens.length, this.contextSize, spec.vocabSize);
-    const want = options.logits ?? 'last';
-    const vocab = spec.vocabSize;
-    const rows = want === 'all' ? tokens.length : want === 'last' ? 1 : 0;
-    const out = new Float32Array(rows * vocab);
-    const positions: number[] = [];
-    const start = this.#tokens.length;
-    for (let i = 0; i < tokens.length; i++) {
-      if (i > 0 && i % 16 === 0) throwIfAborted(options.signal, 'forward');
-      tinyForward(this.#w, state, tokens[i], start + i);
-      this.#tokens.push(tokens[i]);
-      if (want === 'all' || (want === 'last' && i === tokens.length - 1)) {
-        tinyClassify(this.#w, state, out.subarray(positions.length * vocab, (positions.length + 1) * vocab));
-        positions.push(start + i);
-      }
-    }
-    this.counters.evaluatedTokens += tokens.length;
-    this.counters.forwardCalls++;
-    return new Logits(out, vocab, positions);
+class TinySequence extends StepSequence<TinyStepper> {
+  constructor(w: TinyLlamaWeights, contextSize: number) {
+    super(new TinyStepper(w, contextSize), w.spec.vocabSize, contextSize);
   }
 
   supportsNativeSampling(s: NativeSamplingOptions): boolean {
@@ -102,36 +77,20 @@ class TinySequence implements Sequence {
     if (!this.supportsNativeSampling(options.sampling)) {
       throw new BackendError('the native loop only decodes greedily; core falls back to forward() otherwise');
     }
-    const state = this.#live();
+    const stepper = this.live();
     const logits = (await this.forward(tokens, { logits: 'last', signal: options.signal })).last();
     const stop = new Set(options.stopTokens);
-    const row = new Float32Array(this.#w.spec.vocabSize);
+    const row = new Float32Array(this.vocabSize);
     row.set(logits);
     for (let n = 0; n < options.maxTokens; n++) {
       if (options.signal?.aborted) throw new AbortError('Generation was aborted', { cause: options.signal.reason });
       const id = argmax(row);
       yield id;
-      if (stop.has(id) || n + 1 >= options.maxTokens || this.#tokens.length >= this.contextSize) return;
-      tinyForward(this.#w, state, id, this.#tokens.length);
-      this.#tokens.push(id);
-      this.counters.evaluatedTokens++;
+      if (stop.has(id) || n + 1 >= options.maxTokens || this.tokens.length >= this.contextSize) return;
+      this.advance(id);
       this.counters.forwardCalls++;
-      tinyClassify(this.#w, state, row);
+      stepper.writeLogits(row);
     }
-  }
-
-  async truncate(length: number): Promise<void> {
-    checkTruncateLength(length, this.#tokens.length);
-    this.#tokens.length = length;
-  }
-
-  async reset(): Promise<void> {
-    this.#tokens = [];
-  }
-
-  async dispose(): Promise<void> {
-    this.#state = undefined;
-    this.#tokens = [];
   }
 }
 

@@ -4,21 +4,18 @@ import {
   type Backend,
   type BackendCapabilities,
   type EmbedOptions,
-  type ForwardOptions,
   isModelData,
   type LoadedModel,
   type LoadOptions,
   type ModelData,
   type ModelInput,
   type ModelRuntimeInfo,
-  type Sequence,
-  type SequenceCounters,
   type SequenceOptions,
 } from '../model/backend.js';
-import { Logits } from '../model/logits.js';
 import type { ModelSpec } from '../model/model-spec.js';
 import { validateModelSpec } from '../model/model-spec.js';
-import { checkForwardInput, checkTruncateLength, resolveContextSize } from '../model/sequence-checks.js';
+import { checkForwardInput, resolveContextSize } from '../model/sequence-checks.js';
+import { StepSequence, type TokenStepper } from '../model/step-sequence.js';
 import { poolEmbedding } from '../tasks/pooling.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import {
@@ -47,89 +44,45 @@ const CAPABILITIES: BackendCapabilities = {
   embeddings: true,
 };
 
-class ReferenceSequence implements Sequence {
-  readonly contextSize: number;
-  readonly counters: SequenceCounters = { evaluatedTokens: 0, forwardCalls: 0 };
+/** Core's reference forward pass, one token at a time, over its own KV cache. */
+class ReferenceStepper implements TokenStepper {
+  readonly state: ReferenceState;
   readonly #spec: ModelSpec;
   readonly #weights: ReferenceWeights;
-  #state: ReferenceState | undefined;
-  #tokens: number[] = [];
 
   constructor(spec: ModelSpec, weights: ReferenceWeights, contextSize: number) {
     this.#spec = spec;
     this.#weights = weights;
-    this.contextSize = contextSize;
-    this.#state = new ReferenceState(spec, contextSize);
+    this.state = new ReferenceState(spec, contextSize);
   }
 
-  get tokens(): readonly number[] {
-    return this.#tokens;
+  step(token: number, position: number): void {
+    forwardToken(this.#spec, this.#weights, this.state, token, position);
   }
 
-  #live(): ReferenceState {
-    if (!this.#state) throw new BackendError('the sequence was disposed');
-    return this.#state;
+  writeLogits(out: Float32Array): void {
+    classify(this.#spec, this.#weights, this.state, out);
+  }
+}
+
+class ReferenceSequence extends StepSequence<ReferenceStepper> {
+  constructor(spec: ModelSpec, weights: ReferenceWeights, contextSize: number) {
+    super(new ReferenceStepper(spec, weights, contextSize), spec.vocabSize, contextSize);
   }
 
-  async forward(tokens: readonly number[], options: ForwardOptions = {}): Promise<Logits> {
-    const state = this.#live();
-    checkForwardInput(tokens, this.#tokens.length, this.contextSize, this.#spec.vocabSize);
-    const want = options.logits ?? 'last';
-    const vocab = this.#spec.vocabSize;
-    const rows = want === 'all' ? tokens.length : want === 'last' ? 1 : 0;
-    const out = new Float32Array(rows * vocab);
-    const positions: number[] = [];
-    const start = this.#tokens.length;
-    for (let i = 0; i < tokens.length; i++) {
-      if (i > 0 && i % 16 === 0) throwIfAborted(options.signal, 'forward');
-      const pos = start + i;
-      forwardToken(this.#spec, this.#weights, state, tokens[i], pos);
-      this.#tokens.push(tokens[i]);
-      const wantRow = want === 'all' || (want === 'last' && i === tokens.length - 1);
-      if (wantRow) {
-        classify(
-          this.#spec,
-          this.#weights,
-          state,
-          out.subarray(positions.length * vocab, (positions.length + 1) * vocab),
-        );
-        positions.push(pos);
-      }
-    }
-    this.counters.evaluatedTokens += tokens.length;
-    this.counters.forwardCalls++;
-    return new Logits(out, vocab, positions);
-  }
-
-  /** Final hidden states of `tokens` evaluated from an empty cache, pooled. */
+  /** Final hidden states (after the output norm) of `tokens` evaluated from an empty cache, one row per token. */
   async hiddenStates(tokens: readonly number[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const state = this.#live();
-    checkForwardInput(tokens, 0, this.contextSize, this.#spec.vocabSize);
-    this.#tokens = [];
+    const stepper = this.live();
+    checkForwardInput(tokens, 0, this.contextSize, this.vocabSize);
+    await this.reset();
     const rows: Float32Array[] = [];
     for (let i = 0; i < tokens.length; i++) {
       if (i % 16 === 15) throwIfAborted(signal, 'embed');
-      forwardToken(this.#spec, this.#weights, state, tokens[i], i);
-      this.#tokens.push(tokens[i]);
-      rows.push(Float32Array.from(state.x));
+      this.advance(tokens[i]);
+      rows.push(Float32Array.from(stepper.state.x));
     }
-    this.counters.evaluatedTokens += tokens.length;
     this.counters.forwardCalls++;
     return rows;
-  }
-
-  async truncate(length: number): Promise<void> {
-    checkTruncateLength(length, this.#tokens.length);
-    this.#tokens.length = length;
-  }
-
-  async reset(): Promise<void> {
-    this.#tokens = [];
-  }
-
-  async dispose(): Promise<void> {
-    this.#state = undefined;
-    this.#tokens = [];
   }
 }
 
