@@ -1,5 +1,6 @@
 // Decode benchmark: slmkit's ONNX backend vs transformers.js on the same model folders, same threads.
-// Greedy, 128 new tokens after a 32-token prompt; each engine/model runs in its own process (peak RSS).
+// Greedy, 128 new tokens after a 32-token prompt; each engine/model runs in its own process (peak RSS). Repeats are
+// interleaved; rows give medians over repeats (peak RSS: the maximum), ratios are per repeat (side by side).
 // Needs the packages built:  pnpm --filter @slmkit/core --filter @slmkit/backend-onnx build
 // usage: node packages/backend-onnx/bench/decode-bench.mjs [--threads 1] [--models stories260k,24m,134m]
 //        [--work /tmp/slmkit-onnx-bench] [--repeat 1]
@@ -39,68 +40,113 @@ async function prepare(name) {
 }
 
 function run(engine, dir, dtype) {
-  const out = execFileSync(
-    process.execPath,
-    [runner, '--engine', engine, '--dir', dir, '--dtype', dtype, '--threads', values.threads],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const args = [runner, '--engine', engine, '--threads', values.threads];
+  if (dir) args.push('--dir', dir, '--dtype', dtype);
+  const out = execFileSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-function best(engine, dir, dtype) {
-  let top;
-  for (let i = 0; i < Number(values.repeat); i++) {
-    const r = run(engine, dir, dtype);
-    // Best of the repeats: the run least disturbed by other processes.
-    if (!top || r.decodeTokensPerCpuSecond > top.decodeTokensPerCpuSecond) top = r;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+
+const names = values.models.split(',');
+const dirs = {};
+for (const name of names) dirs[name] = await prepare(name);
+const cells = names.flatMap((name) =>
+  (name === '134m' ? ['fp32', 'int8'] : ['fp32']).flatMap((dtype) =>
+    ['slmkit', 'transformers'].map((engine) => ({ name, dtype, engine })),
+  ),
+);
+
+// Interleaved: every repeat runs every cell once (slmkit and transformers.js of one model back to back), so the
+// ratios of one repeat are measured side by side under the same load.
+const runs = [];
+const floors = [];
+const repeats = Number(values.repeat);
+for (let rep = 0; rep < repeats; rep++) {
+  const floor = run('floor');
+  floors.push(floor.peakRssMB);
+  process.stderr.write(
+    `repeat ${rep + 1}/${repeats}: floor (node + onnxruntime-node + minimal session) ${floor.peakRssMB.toFixed(0)} MB\n`,
+  );
+  for (const cell of cells) {
+    const r = run(cell.engine, dirs[cell.name], cell.dtype);
+    runs.push({ rep, model: cell.name, ...r });
+    process.stderr.write(
+      `  ${cell.name} ${cell.dtype} ${cell.engine}: ${r.decodeTokensPerSecond.toFixed(1)} tok/s (${r.decodeTokensPerCpuSecond.toFixed(1)} per CPU s, median ${r.medianTokensPerCpuSecond.toFixed(1)}), TTFT ${r.ttftMs.toFixed(1)} ms, peak RSS ${r.peakRssMB.toFixed(0)} MB (file ${r.fileMB.toFixed(1)} MB)\n`,
+    );
   }
-  return top;
 }
 
+const pick = (model, engine, dtype) =>
+  runs.filter((r) => r.model === model && r.engine === engine && r.dtype === dtype).sort((a, b) => a.rep - b.rep);
 const rows = [];
-for (const name of values.models.split(',')) {
-  const dir = await prepare(name);
-  const dtypes = name === '134m' ? ['fp32', 'int8'] : ['fp32'];
-  for (const dtype of dtypes) {
-    for (const engine of ['slmkit', 'transformers']) {
-      const r = best(engine, dir, dtype);
-      rows.push({ model: name, ...r });
-      process.stderr.write(
-        `${name} ${dtype} ${engine}: ${r.decodeTokensPerSecond.toFixed(1)} tok/s (${r.decodeTokensPerCpuSecond.toFixed(1)} per CPU s, median ${r.medianTokensPerCpuSecond.toFixed(1)}), TTFT ${r.ttftMs.toFixed(1)} ms, peak RSS ${r.peakRssMB.toFixed(0)} MB (file ${r.fileMB.toFixed(1)} MB)\n`,
-      );
-    }
-  }
+for (const cell of cells) {
+  const rs = pick(cell.name, cell.engine, cell.dtype);
+  rows.push({
+    model: cell.name,
+    engine: cell.engine,
+    dtype: cell.dtype,
+    fileMB: rs[0].fileMB,
+    decodeTokensPerSecond: median(rs.map((r) => r.decodeTokensPerSecond)),
+    decodeTokensPerCpuSecond: median(rs.map((r) => r.decodeTokensPerCpuSecond)),
+    medianTokensPerCpuSecond: median(rs.map((r) => r.medianTokensPerCpuSecond)),
+    ttftMs: median(rs.map((r) => r.ttftMs)),
+    peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)),
+    firstIds: rs[0].firstIds,
+  });
 }
 
-const find = (model, engine, dtype) => rows.find((r) => r.model === model && r.engine === engine && r.dtype === dtype);
+/** Per-repeat ratios a/b of `metric` (side by side), their median and range. */
+function ratios(a, b, metric) {
+  const each = a.map((r, i) => r[metric] / b[i][metric]);
+  return { median: median(each), range: range(each), each };
+}
+
 const summary = [];
-for (const name of values.models.split(',')) {
-  const ours = find(name, 'slmkit', 'fp32');
-  const theirs = find(name, 'transformers', 'fp32');
-  if (ours && theirs) {
+for (const name of names) {
+  const ours = pick(name, 'slmkit', 'fp32');
+  const theirs = pick(name, 'transformers', 'fp32');
+  if (ours.length && theirs.length) {
+    const fileMB = ours[0].fileMB;
     summary.push({
       model: name,
-      speedupVsTransformersJs: ours.decodeTokensPerSecond / theirs.decodeTokensPerSecond,
-      cpuSpeedupVsTransformersJs: ours.decodeTokensPerCpuSecond / theirs.decodeTokensPerCpuSecond,
-      medianCpuSpeedupVsTransformersJs: ours.medianTokensPerCpuSecond / theirs.medianTokensPerCpuSecond,
-      sameIds: JSON.stringify(ours.firstIds) === JSON.stringify(theirs.firstIds),
-      rssBudgetMB: 1.3 * ours.fileMB + 100,
-      peakRssMB: ours.peakRssMB,
+      vsTransformersJs: {
+        wall: ratios(ours, theirs, 'decodeTokensPerSecond'),
+        cpu: ratios(ours, theirs, 'decodeTokensPerCpuSecond'),
+        medianStepCpu: ratios(ours, theirs, 'medianTokensPerCpuSecond'),
+        ttft: ratios(ours, theirs, 'ttftMs'),
+      },
+      sameIds: JSON.stringify(ours[0].firstIds) === JSON.stringify(theirs[0].firstIds),
+      peakRssMB: Math.max(...ours.map((r) => r.peakRssMB)),
+      rssBudgetMB: 1.3 * fileMB + 100,
+      transformersPeakRssMB: Math.max(...theirs.map((r) => r.peakRssMB)),
     });
   }
-  const int8 = find(name, 'slmkit', 'int8');
-  if (ours && int8) {
+  const int8 = pick(name, 'slmkit', 'int8');
+  if (ours.length && int8.length) {
     summary.push({
       model: name,
-      int8VsFp32: int8.decodeTokensPerSecond / ours.decodeTokensPerSecond,
-      cpuInt8VsFp32: int8.decodeTokensPerCpuSecond / ours.decodeTokensPerCpuSecond,
-      medianCpuInt8VsFp32: int8.medianTokensPerCpuSecond / ours.medianTokensPerCpuSecond,
-      int8PeakRssMB: int8.peakRssMB,
-      int8RssBudgetMB: 1.3 * int8.fileMB + 100,
+      int8VsFp32: {
+        wall: ratios(int8, ours, 'decodeTokensPerSecond'),
+        cpu: ratios(int8, ours, 'decodeTokensPerCpuSecond'),
+        medianStepCpu: ratios(int8, ours, 'medianTokensPerCpuSecond'),
+      },
+      int8PeakRssMB: Math.max(...int8.map((r) => r.peakRssMB)),
+      int8RssBudgetMB: 1.3 * int8[0].fileMB + 100,
     });
   }
 }
-console.log(JSON.stringify({ threads: Number(values.threads), rows, summary }, null, 2));
+console.log(
+  JSON.stringify(
+    { threads: Number(values.threads), repeats, floorPeakRssMB: median(floors), rows, summary, runs },
+    null,
+    2,
+  ),
+);

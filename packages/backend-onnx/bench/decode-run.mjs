@@ -1,9 +1,12 @@
 // One engine, one model folder, one process (so peak RSS is this engine's own). Prints one JSON line.
 // usage: node decode-run.mjs --engine slmkit|transformers --dir <folder> --dtype fp32|int8 --threads N
 //        [--prompt 32] [--tokens 128]
-import { existsSync, readFileSync, statSync } from 'node:fs';
+//        node decode-run.mjs --engine floor   (Node + onnxruntime-node + a one-node session: the memory floor)
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { minimalOnnxModel } from './minimal-onnx.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -18,8 +21,6 @@ const { values } = parseArgs({
 const threads = Number(values.threads);
 const promptLength = Number(values.prompt);
 const newTokens = Number(values.tokens);
-const file = join(values.dir, values.dtype === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx');
-const fileBytes = statSync(file).size + (existsSync(`${file}_data`) ? statSync(`${file}_data`).size : 0);
 
 /** A fixed 32-token prompt: BOS then ids from the middle of the vocabulary (valid for every model here). */
 function promptIds(vocabSize) {
@@ -130,6 +131,21 @@ function peakRssMB() {
   return (process.resourceUsage().maxRSS * 1024) / 1e6;
 }
 
+if (values.engine === 'floor') {
+  // What every engine here pays before any model: Node, onnxruntime-node and one (minimal) session.
+  const ort = await import('onnxruntime-node');
+  const minimal = join(tmpdir(), `slmkit-minimal-${process.pid}.onnx`);
+  writeFileSync(minimal, minimalOnnxModel());
+  const session = await ort.InferenceSession.create(minimal, { intraOpNumThreads: threads, logSeverityLevel: 3 });
+  await session.run({ x: new ort.Tensor('float32', new Float32Array(1), [1]) });
+  await session.release();
+  rmSync(minimal, { force: true });
+  console.log(JSON.stringify({ engine: 'floor', threads, peakRssMB: peakRssMB() }));
+  process.exit(0);
+}
+
+const file = join(values.dir, values.dtype === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx');
+const fileBytes = statSync(file).size + (existsSync(`${file}_data`) ? statSync(`${file}_data`).size : 0);
 const result = values.engine === 'transformers' ? await runTransformers() : await runSlmkit();
 console.log(
   JSON.stringify({

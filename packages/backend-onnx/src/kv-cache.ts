@@ -1,25 +1,29 @@
 /**
  * The KV cache of one sequence: per layer, a key and a value buffer laid out [kvHeads, length, headDim] (batch 1),
  * the layout of Optimum's `past_key_values.*` inputs. Two buffers per tensor are used in turn: ORT reads the past
- * from one and writes `present` straight into the other (a pre-allocated output), so decode allocates nothing and
- * no cache bytes pass through JS. Capacity grows by doubling up to the context size.
+ * from one and writes `present` straight into the other (a pre-allocated output), so we never copy the cache in JS
+ * (onnxruntime-node 1.30 still returns its own copy of every output, which we drop). Capacity grows in steps of
+ * `growthStep` positions (default 64) up to the context size, so the two buffers hold at most one step more than the
+ * sequence needs (doubling would hold up to twice).
  */
 export class KvCache {
   readonly #layers: number;
   readonly #kvHeads: number;
   readonly #headDim: number;
   readonly #maxLength: number;
+  readonly #growthStep: number;
   #buffers: [Float32Array[], Float32Array[]];
   #current = 0;
   #capacity: number;
   length = 0;
 
-  constructor(layers: number, kvHeads: number, headDim: number, maxLength: number, initialCapacity = 64) {
+  constructor(layers: number, kvHeads: number, headDim: number, maxLength: number, growthStep = 64) {
     this.#layers = layers;
     this.#kvHeads = kvHeads;
     this.#headDim = headDim;
     this.#maxLength = maxLength;
-    this.#capacity = Math.min(maxLength, initialCapacity);
+    this.#growthStep = Math.max(1, growthStep);
+    this.#capacity = Math.min(maxLength, this.#growthStep);
     this.#buffers = [this.#allocate(this.#capacity), this.#allocate(this.#capacity)];
   }
 
@@ -36,9 +40,8 @@ export class KvCache {
   /** Makes room for `length` positions (keeps the cached ones). */
   reserve(length: number): void {
     if (length <= this.#capacity) return;
-    let capacity = Math.max(1, this.#capacity);
-    while (capacity < length) capacity *= 2;
-    capacity = Math.min(Math.max(capacity, length), this.#maxLength);
+    const step = this.#growthStep;
+    const capacity = Math.max(length, Math.min(Math.ceil(length / step) * step, this.#maxLength));
     const grown = this.#allocate(capacity);
     const used = this.size(this.length);
     for (const [i, b] of this.#buffers[this.#current].entries()) grown[i].set(b.subarray(0, used));
@@ -80,6 +83,11 @@ export class KvCache {
     this.#capacity = 0;
     this.length = 0;
     this.#buffers = [this.#allocate(0), this.#allocate(0)];
+  }
+
+  /** Positions the buffers can hold without growing. */
+  get capacity(): number {
+    return this.#capacity;
   }
 
   get layers(): number {

@@ -43,6 +43,12 @@ export class OnnxSequence implements Sequence {
   #logitBuffer = new Float32Array(0);
   /** All ones; attention_mask inputs are views of its prefix (no per-call allocation). */
   #ones = new BigInt64Array(0);
+  /** Graph input / output names of the cache, per layer: past key, past value, present key, present value. */
+  readonly #cacheNames: readonly (readonly [string, string, string, string])[];
+  /** Single-token steps reuse these tensors, rewriting their one value (runs are serial). */
+  #stepTensors?: { ids: BigInt64Array; positions: BigInt64Array; idsTensor: Tensor; positionsTensor: Tensor };
+  /** The logits output tensor of single-token steps, over the start of #logitBuffer. */
+  #stepLogits?: Tensor;
 
   readonly #onDispose?: () => void;
   /** Calls run one at a time: the cache buffers are shared between consecutive runs. */
@@ -53,6 +59,29 @@ export class OnnxSequence implements Sequence {
     this.contextSize = contextSize;
     this.#cache = new KvCache(io.layers, io.kvHeads, io.headDim, contextSize);
     this.#onDispose = onDispose;
+    this.#cacheNames = Array.from(
+      { length: io.layers },
+      (_, l) => [io.pastKey(l), io.pastValue(l), io.presentKey(l), io.presentValue(l)] as const,
+    );
+  }
+
+  /** input_ids and position_ids tensors for one token at `position` (reused across single-token steps). */
+  #stepInputs(token: number, position: number): { ids: Tensor; positions: Tensor } {
+    if (!this.#stepTensors) {
+      const rt = this.#io.runtime;
+      const ids = new BigInt64Array(1);
+      const positions = new BigInt64Array(1);
+      this.#stepTensors = {
+        ids,
+        positions,
+        idsTensor: rt.createTensor('int64', ids, [1, 1]),
+        positionsTensor: rt.createTensor('int64', positions, [1, 1]),
+      };
+    }
+    const step = this.#stepTensors;
+    step.ids[0] = BigInt(token);
+    step.positions[0] = BigInt(position);
+    return { ids: step.idsTensor, positions: step.positionsTensor };
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -83,38 +112,50 @@ export class OnnxSequence implements Sequence {
     const n = tokens.length;
     const total = past + n;
     this.#cache.reserve(total);
-    const feeds: Record<string, Tensor> = {
-      input_ids: rt.createTensor(
+    const feeds: Record<string, Tensor> = {};
+    if (n === 1) {
+      const step = this.#stepInputs(tokens[0], past);
+      feeds.input_ids = step.ids;
+      if (io.hasPositionIds) feeds.position_ids = step.positions;
+    } else {
+      feeds.input_ids = rt.createTensor(
         'int64',
         BigInt64Array.from(tokens, (t) => BigInt(t)),
         [1, n],
-      ),
-    };
+      );
+      if (io.hasPositionIds) {
+        const positions = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
+        feeds.position_ids = rt.createTensor('int64', positions, [1, n]);
+      }
+    }
     if (io.hasAttentionMask) {
       if (this.#ones.length < total)
         this.#ones = new BigInt64Array(Math.min(this.contextSize, Math.max(total, 2 * this.#ones.length))).fill(1n);
       feeds.attention_mask = rt.createTensor('int64', this.#ones.subarray(0, total), [1, total]);
     }
-    if (io.hasPositionIds) {
-      const positions = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
-      feeds.position_ids = rt.createTensor('int64', positions, [1, n]);
-    }
     const pastDims = [1, io.kvHeads, past, io.headDim];
     const presentDims = [1, io.kvHeads, total, io.headDim];
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;
-    if (this.#logitBuffer.length < n * vocab) this.#logitBuffer = new Float32Array(n * vocab);
+    if (this.#logitBuffer.length < n * vocab) {
+      this.#logitBuffer = new Float32Array(n * vocab);
+      this.#stepLogits = undefined;
+    }
     const logitView = this.#logitBuffer.subarray(0, n * vocab);
-    fetches.logits = io.preallocateOutputs ? rt.createTensor('float32', logitView, [1, n, vocab]) : null;
+    if (!io.preallocateOutputs) fetches.logits = null;
+    else if (n > 1) fetches.logits = rt.createTensor('float32', logitView, [1, n, vocab]);
+    else fetches.logits = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
+    const cache = this.#cache;
     for (let l = 0; l < io.layers; l++) {
-      feeds[io.pastKey(l)] = rt.createTensor('float32', this.#cache.past(2 * l), pastDims);
-      feeds[io.pastValue(l)] = rt.createTensor('float32', this.#cache.past(2 * l + 1), pastDims);
-      fetches[io.presentKey(l)] = io.preallocateOutputs
-        ? rt.createTensor('float32', this.#cache.next(2 * l, total), presentDims)
+      const [pastKey, pastValue, presentKey, presentValue] = this.#cacheNames[l];
+      feeds[pastKey] = rt.createTensor('float32', cache.past(2 * l), pastDims);
+      feeds[pastValue] = rt.createTensor('float32', cache.past(2 * l + 1), pastDims);
+      fetches[presentKey] = io.preallocateOutputs
+        ? rt.createTensor('float32', cache.next(2 * l, total), presentDims)
         : null;
-      fetches[io.presentValue(l)] = io.preallocateOutputs
-        ? rt.createTensor('float32', this.#cache.next(2 * l + 1, total), presentDims)
+      fetches[presentValue] = io.preallocateOutputs
+        ? rt.createTensor('float32', cache.next(2 * l + 1, total), presentDims)
         : null;
     }
     let results: InferenceSession.ReturnType;
@@ -130,8 +171,9 @@ export class OnnxSequence implements Sequence {
     if (!io.preallocateOutputs) {
       logitView.set(results.logits.data as Float32Array);
       for (let l = 0; l < io.layers; l++) {
-        this.#cache.next(2 * l, total).set(results[io.presentKey(l)].data as Float32Array);
-        this.#cache.next(2 * l + 1, total).set(results[io.presentValue(l)].data as Float32Array);
+        const [, , presentKey, presentValue] = this.#cacheNames[l];
+        cache.next(2 * l, total).set(results[presentKey].data as Float32Array);
+        cache.next(2 * l + 1, total).set(results[presentValue].data as Float32Array);
       }
     }
     this.#cache.commit(total);
@@ -174,6 +216,8 @@ export class OnnxSequence implements Sequence {
       this.#tokens = [];
       this.#cache.release();
       this.#logitBuffer = new Float32Array(0);
+      this.#stepLogits = undefined;
+      this.#stepTensors = undefined;
       this.#onDispose?.();
     });
   }
