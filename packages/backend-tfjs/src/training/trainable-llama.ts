@@ -10,6 +10,10 @@ import {
 } from '@slmkit/core';
 import type * as TF from '@tensorflow/tfjs';
 import type { Tf } from '../tfjs-runtime.js';
+import { causalAttention } from './fused-attention.js';
+import { rmsNorm, swiglu } from './fused-ops.js';
+import { matMul2d as mm, tiedLogits } from './matmul-ops.js';
+import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 import type { TrainRng } from './train-rng.js';
 
 /**
@@ -174,6 +178,9 @@ export interface ForwardConstants {
   mask: TF.Tensor2D;
   /** The pair-swap sign, shaped to broadcast against the split head. */
   sign: TF.Tensor;
+  /** The RoPE tables as [seqLen * headDim] arrays (the fused attention reads these). */
+  ropeCos: Float32Array;
+  ropeSin: Float32Array;
 }
 
 export function createForwardConstants(tf: Tf, spec: ModelSpec, seqLen: number): ForwardConstants {
@@ -188,6 +195,8 @@ export function createForwardConstants(tf: Tf, spec: ModelSpec, seqLen: number):
     sin: tf.tensor3d(sin, [seqLen, 1, hd]),
     mask: tf.tensor2d(mask, [seqLen, seqLen]),
     sign,
+    ropeCos: cos,
+    ropeSin: sin,
   };
 }
 
@@ -221,38 +230,6 @@ function embedLookup(tf: Tf, table: TF.Tensor2D, ids: Int32Array): TF.Tensor2D {
   return fn(table, tf.tensor1d(ids, 'int32')) as TF.Tensor2D;
 }
 
-/**
- * 2-D matmul whose backward pass also uses only untransposed matmuls (explicit transposes instead): tfjs-wasm
- * runs `matMul(a, b)` through XNNPACK but the transposed variants through a naive loop ~10x slower.
- */
-function mm(tf: Tf, a: TF.Tensor2D, b: TF.Tensor2D): TF.Tensor2D {
-  const fn = tf.customGrad(((x: TF.Tensor, w: TF.Tensor, save: (tensors: TF.Tensor[]) => void) => {
-    save([x, w]);
-    return {
-      value: tf.matMul(x as TF.Tensor2D, w as TF.Tensor2D),
-      gradFunc: (dy: TF.Tensor | TF.Tensor[], saved: TF.Tensor[]) => {
-        const g = (Array.isArray(dy) ? dy[0] : dy) as TF.Tensor2D;
-        const [sx, sw] = saved as [TF.Tensor2D, TF.Tensor2D];
-        return [tf.matMul(g, tf.transpose(sw)), tf.matMul(tf.transpose(sx), g)];
-      },
-    };
-  }) as unknown as Parameters<Tf['customGrad']>[0]);
-  return fn(a, b) as TF.Tensor2D;
-}
-
-function rmsNorm(tf: Tf, x: TF.Tensor2D, gain: TF.Tensor, eps: number): TF.Tensor2D {
-  return tf.mul<TF.Tensor2D>(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), gain);
-}
-
-/** RoPE on [B, T, heads, hd] viewed as [B*T... ]: x * cos + swap(x) * sin. */
-function rope(tf: Tf, spec: ModelSpec, x: TF.Tensor4D, c: ForwardConstants): TF.Tensor4D {
-  const [b, t, heads, hd] = x.shape;
-  const split = spec.ropeLayout === 'adjacent' ? [b * t, heads, hd / 2, 2] : [b * t, heads, 2, hd / 2];
-  const axis = spec.ropeLayout === 'adjacent' ? 3 : 2;
-  const swapped = tf.reshape(tf.mul(tf.reverse(tf.reshape(x, split), axis), c.sign), [b, t, heads, hd]);
-  return tf.add(tf.mul(x, c.cos), tf.mul(swapped, c.sin));
-}
-
 /** Optional low-rank adapters: the delta added to a [in, out] matrix is A [in, r] x B [r, out] x scale. */
 export interface AdapterSet {
   get(name: string): { a: TF.Variable; b: TF.Variable; scale: number } | undefined;
@@ -277,63 +254,35 @@ export function forwardLogits(
   c: ForwardConstants,
   adapters?: AdapterSet,
 ): TF.Tensor2D {
-  const t = c.seqLen;
-  const hd = headDim(spec);
-  const kvHeads = spec.nKvHeads;
-  const group = spec.nHeads / kvHeads;
-  const qDim = spec.nHeads * hd;
-  const kv = kvDim(spec);
+  const dims = {
+    batch,
+    seqLen: c.seqLen,
+    nHeads: spec.nHeads,
+    nKvHeads: spec.nKvHeads,
+    headDim: headDim(spec),
+    ropeLayout: spec.ropeLayout,
+  };
+  const attention = { cos: c.ropeCos, sin: c.ropeSin, mask: c.mask };
   const v = (name: string) => params.variables.get(name) as TF.Variable;
   let x = embedLookup(tf, v(N.tokenEmbedding) as TF.Variable<TF.Rank.R2>, ids);
   for (let l = 0; l < spec.nLayers; l++) {
     const h = rmsNorm(tf, x, v(N.attnNorm(l)), spec.normEps);
-    const [q, k, val] = tf.split(
-      project(tf, h, v(TrainableNames.qkv(l)), TrainableNames.qkv(l), adapters),
-      [qDim, kv, kv],
-      1,
-    );
-    const qr = rope(tf, spec, tf.reshape(q, [batch, t, spec.nHeads, hd]), c);
-    const kr = rope(tf, spec, tf.reshape(k, [batch, t, kvHeads, hd]), c);
-    // [B, KV, group*T, hd] queries against [B, KV, T, hd] keys
-    const qh = tf.reshape(tf.transpose(tf.reshape(qr, [batch, t, kvHeads, group, hd]), [0, 2, 3, 1, 4]), [
-      batch * kvHeads,
-      group * t,
-      hd,
-    ]);
-    const kh = tf.reshape(tf.transpose(kr, [0, 2, 1, 3]), [batch * kvHeads, t, hd]);
-    const vh = tf.reshape(tf.transpose(tf.reshape(val, [batch, t, kvHeads, hd]), [0, 2, 1, 3]), [
-      batch * kvHeads,
-      t,
-      hd,
-    ]);
-    const scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(hd));
-    const masked = tf.add(tf.reshape(scores, [batch * kvHeads, group, t, t]), c.mask);
-    const probs = tf.reshape(tf.softmax(masked), [batch * kvHeads, group * t, t]);
-    const attended = tf.matMul(probs, vh); // [B*KV, group*T, hd]
-    const merged: TF.Tensor2D = tf.reshape(
-      tf.transpose(tf.reshape(attended, [batch, kvHeads, group, t, hd]), [0, 3, 1, 2, 4]),
-      [batch * t, qDim],
-    );
+    const qkv = project(tf, h, v(TrainableNames.qkv(l)), TrainableNames.qkv(l), adapters);
+    const merged = causalAttention(tf, qkv, dims, attention);
     x = tf.add<TF.Tensor2D>(x, project(tf, merged, v(N.attnOutput(l)), N.attnOutput(l), adapters));
     const h2: TF.Tensor2D = rmsNorm(tf, x, v(N.ffnNorm(l)), spec.normEps);
-    const [gate, up] = tf.split(project(tf, h2, v(TrainableNames.gateUp(l)), TrainableNames.gateUp(l), adapters), 2, 1);
-    x = tf.add<TF.Tensor2D>(
-      x,
-      project(tf, tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), v(N.ffnDown(l)), N.ffnDown(l), adapters),
-    );
+    const gateUp = project(tf, h2, v(TrainableNames.gateUp(l)), TrainableNames.gateUp(l), adapters);
+    x = tf.add<TF.Tensor2D>(x, project(tf, swiglu(tf, gateUp), v(N.ffnDown(l)), N.ffnDown(l), adapters));
   }
   const out = rmsNorm(tf, x, v(N.outputNorm), spec.normEps);
-  const classifier = spec.tiedEmbeddings
-    ? tf.transpose(v(N.tokenEmbedding) as TF.Tensor2D)
-    : (v(N.output) as TF.Tensor2D);
-  return mm(tf, out, classifier);
+  return spec.tiedEmbeddings
+    ? tiedLogits(tf, out, v(N.tokenEmbedding) as TF.Tensor2D)
+    : mm(tf, out, v(N.output) as TF.Tensor2D);
 }
 
-/** Mean cross-entropy of `logits` [n, vocab] against `targets` (n ids). */
+/** Mean cross-entropy of `logits` [n, vocab] against `targets` (n ids), fused (see softmaxCrossEntropy). */
 export function crossEntropy(tf: Tf, logits: TF.Tensor2D, targets: Int32Array): TF.Scalar {
-  const vocab = logits.shape[1];
-  const oneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), vocab);
-  return tf.neg<TF.Scalar>(tf.mean<TF.Scalar>(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1)));
+  return softmaxCrossEntropy(tf, logits, targets);
 }
 
 /**

@@ -33,7 +33,7 @@ export const trainingOptions: Record<string, OptionSpec> = {
     description: 'continue from the checkpoint in --out (exact: optimizer, data position, RNG)',
   },
   steps: { type: 'string', description: 'optimizer steps (overrides the config)', valueName: '<n>' },
-  'batch-size': { type: 'string', description: 'windows per batch (default 16)', valueName: '<n>' },
+  'batch-size': { type: 'string', description: 'windows per batch (default 32)', valueName: '<n>' },
   'seq-len': { type: 'string', description: 'tokens per window (default 128)', valueName: '<n>' },
   lr: { type: 'string', description: 'peak learning rate', valueName: '<x>' },
   seed: { type: 'string', description: 'seed of init and data order (default 1234)', valueName: '<n>' },
