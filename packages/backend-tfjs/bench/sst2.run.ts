@@ -10,7 +10,11 @@
  *   npx vitest run --config packages/backend-tfjs/bench/vitest.bench.config.ts sst2
  * Knobs (env): DIM (128), TEACHER_LAYERS (4), STUDENT_LAYERS (1), STUDENT_DIM (DIM), FFN (344), HEADS (4),
  * VOCAB (4096), MAX_LEN (64), EPOCHS (2), STUDENT_EPOCHS (EPOCHS), BATCH (32), LR (2e-3), TRAIN_LIMIT (all),
- * SEED (1), TEMPERATURE (2), ALPHA (0.7), REFERENCE_CHECK (1), TOKEN_DROPOUT (0), STUDENT_TOKEN_DROPOUT (0), WD (0.01).
+ * SEED (1), TEMPERATURE (2), ALPHA (0.7), REFERENCE_CHECK (1), TOKEN_DROPOUT (0), STUDENT_TOKEN_DROPOUT (0), WD (0.01),
+ * LABEL_SMOOTHING (0, teacher only), STUDENT_HEADS (HEADS), STUDENT_FFN (FFN * STUDENT_DIM / DIM),
+ * PRETRAIN_STEPS (0: none; else the teacher's backbone is first pre-trained by next-token prediction on the SST-2
+ * train sentences only, BOS + text + EOS concatenated, with trainModel, then fine-tuned as a classifier),
+ * PRETRAIN_LR (3e-3), PRETRAIN_BATCH (32), PRETRAIN_SEQ (MAX_LEN).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -32,10 +36,12 @@ import { distillClassifier } from '../src/classification/distill-classifier.js';
 import { TfjsClassifier } from '../src/classification/tfjs-classifier.js';
 import {
   type ClassifierTrainProgress,
+  type TrainClassifierOptions,
   type TrainedClassifier,
   trainClassifier,
 } from '../src/classification/train-classifier.js';
 import { trainTokenizer } from '../src/tokenizer-training/train-tokenizer.js';
+import { trainModel } from '../src/training/trainer.js';
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const log = (m: string) => process.stderr.write(`[sst2 ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -174,8 +180,8 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
     teacherSpec.vocabSize,
     studentDim,
     env('STUDENT_LAYERS', 1),
-    studentDim === dim ? ffn : Math.round((ffn * studentDim) / dim),
-    heads,
+    env('STUDENT_FFN', studentDim === dim ? ffn : Math.round((ffn * studentDim) / dim)),
+    env('STUDENT_HEADS', heads),
     maxLength,
   );
   const ratio = parameterCount(studentSpec) / parameterCount(teacherSpec);
@@ -183,9 +189,55 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
     `teacher ${parameterCount(teacherSpec)} params, student ${parameterCount(studentSpec)} (${(ratio * 100).toFixed(1)}%), ${train.length} train rows`,
   );
 
+  const out = process.env.OUT ?? join(tmpdir(), `slmkit-sst2-${new Date().toISOString().replace(/[:.]/g, '-')}`); // outside the repo: it holds MBs of models
+  await mkdir(out, { recursive: true });
+
+  // Optional in-domain LM pre-training of the teacher's backbone: next-token prediction on SST-2 train text only.
+  const pretrainSteps = env('PRETRAIN_STEPS', 0);
+  let pretrainSeconds = 0;
+  let pretrainLoss: number | undefined;
+  let teacherBackbone: TrainClassifierOptions['backbone'] = { spec: teacherSpec, tokenizer };
+  if (pretrainSteps > 0) {
+    const tPre = performance.now();
+    const eos = tokenizer.special.eos;
+    const stream: number[] = [];
+    for (const r of trainRows) {
+      for (const id of tokenizer.encode(r.text)) stream.push(id);
+      if (eos !== undefined) stream.push(eos);
+    }
+    log(`pretrain: ${stream.length} tokens of SST-2 train text, ${pretrainSteps} steps`);
+    const pre = await trainModel({
+      spec: teacherSpec,
+      train: Int32Array.from(stream),
+      outDir: join(out, 'pretrain'),
+      config: {
+        seqLen: env('PRETRAIN_SEQ', maxLength),
+        batchSize: env('PRETRAIN_BATCH', 32),
+        steps: pretrainSteps,
+        learningRate: env('PRETRAIN_LR', 3e-3),
+        minLearningRate: env('PRETRAIN_LR', 3e-3) / 10,
+        warmupSteps: Math.min(50, Math.ceil(pretrainSteps / 10)),
+        evalEvery: 0,
+        checkpointEvery: pretrainSteps,
+        logEvery: 50,
+        seed,
+      },
+      onProgress: (p) => {
+        if (p.event === 'step' && (p.step % 50 === 0 || p.step === p.totalSteps))
+          log(
+            `pretrain step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} ${p.tokensPerSecond.toFixed(0)} tok/s eta ${p.etaSeconds.toFixed(0)}s`,
+          );
+      },
+    });
+    pretrainSeconds = (performance.now() - tPre) / 1000;
+    pretrainLoss = pre.finalLoss;
+    teacherBackbone = { spec: teacherSpec, tokenizer, weights: pre.weights };
+    log(`pretrain done: loss ${pre.finalLoss.toFixed(4)} in ${pretrainSeconds.toFixed(0)}s`);
+  }
+
   const tTeacher = performance.now();
   const teacher = await trainClassifier({
-    backbone: { spec: teacherSpec, tokenizer },
+    backbone: teacherBackbone,
     examples: train,
     labels: ['0', '1'],
     mode: 'full',
@@ -195,10 +247,11 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
     maxLength,
     seed,
     tokenDropout: env('TOKEN_DROPOUT', 0),
+    labelSmoothing: env('LABEL_SMOOTHING', 0),
     weightDecay: env('WD', 0.01),
     onProgress: progress('teacher'),
   });
-  const teacherSeconds = (performance.now() - tTeacher) / 1000;
+  const teacherSeconds = (performance.now() - tTeacher) / 1000 + pretrainSeconds;
   const teacherClassifier = await TfjsClassifier.create(teacher.data, teacher.head);
   const tStudent = performance.now();
   const student = await distillClassifier(teacherClassifier, {
@@ -262,8 +315,6 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
     lexicon('sentiment / AFINN (score >= 0 -> positive)', (t) => afinn.analyze(t).score),
   ];
 
-  const out = process.env.OUT ?? join(tmpdir(), `slmkit-sst2-${new Date().toISOString().replace(/[:.]/g, '-')}`); // outside the repo: it holds MBs of models
-  await mkdir(out, { recursive: true });
   const saved = await saveClassifier(join(out, 'student'), student);
   await saveClassifier(join(out, 'teacher'), teacher);
   const rows = [mt, ms, ...peers];
@@ -272,7 +323,7 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
   const md = [
     `# SST-2 dev (${devRows.length} sentences) — slmkit classifiers vs lexicon peers`,
     '',
-    `Backend for both classifiers: tfjs (wasm kernel, one thread). Teacher: dim ${teacherSpec.dim}, ${teacherSpec.nLayers} layers; student: dim ${studentSpec.dim}, ${studentSpec.nLayers} layers; tokenizer: spm BPE ${tokenizer.vocabSize} trained on SST-2 train (${tokenizerSeconds.toFixed(1)}s); max length ${maxLength}; ${train.length} train rows, ${epochs} epochs (student ${env('STUDENT_EPOCHS', epochs)}), batch ${batchSize}, lr ${lr}, weight decay ${env('WD', 0.01)}, word dropout ${env('TOKEN_DROPOUT', 0)} (teacher) / ${env('STUDENT_TOKEN_DROPOUT', 0)} (student), T ${env('TEMPERATURE', 2)}, alpha ${env('ALPHA', 0.7)}.`,
+    `Backend for both classifiers: tfjs (wasm kernel, one thread). Teacher: dim ${teacherSpec.dim}, ${teacherSpec.nLayers} layers; student: dim ${studentSpec.dim}, ${studentSpec.nLayers} layers; tokenizer: spm BPE ${tokenizer.vocabSize} trained on SST-2 train (${tokenizerSeconds.toFixed(1)}s); max length ${maxLength}; ${train.length} train rows, ${epochs} epochs (student ${env('STUDENT_EPOCHS', epochs)}), batch ${batchSize}, lr ${lr}, weight decay ${env('WD', 0.01)}, label smoothing ${env('LABEL_SMOOTHING', 0)} (teacher), word dropout ${env('TOKEN_DROPOUT', 0)} (teacher) / ${env('STUDENT_TOKEN_DROPOUT', 0)} (student), T ${env('TEMPERATURE', 2)}, alpha ${env('ALPHA', 0.7)}.${pretrainSteps > 0 ? ` Teacher backbone pre-trained first: ${pretrainSteps} next-token steps on SST-2 train text only (batch ${env('PRETRAIN_BATCH', 32)} x ${env('PRETRAIN_SEQ', maxLength)} tokens, lr ${env('PRETRAIN_LR', 3e-3)}, final LM loss ${pretrainLoss?.toFixed(3)}, ${pretrainSeconds.toFixed(0)}s, included in the teacher's train s).` : ''} Student heads ${studentSpec.nHeads} (head size ${studentSpec.dim / studentSpec.nHeads}), ffn ${studentSpec.ffnDim}.`,
     '',
     '| model | params | size (f32) | latency ms/sentence (batch 1) | sentences/s (batch 32) | dev accuracy % | train s |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -287,7 +338,7 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
   await writeFile(join(out, 'sst2.md'), `${md}\n`);
   await writeFile(
     join(out, 'sst2.json'),
-    `${JSON.stringify({ rows: rows.map(({ ...r }) => ({ ...r, predictions: undefined })), referenceAgreement, teacherSpec, studentSpec, tokenizerSeconds }, null, 2)}\n`,
+    `${JSON.stringify({ rows: rows.map(({ ...r }) => ({ ...r, predictions: undefined })), referenceAgreement, teacherSpec, studentSpec, tokenizerSeconds, pretrainSteps, pretrainSeconds, pretrainLoss }, null, 2)}\n`,
   );
   process.stdout.write(`${md}\n`);
 });

@@ -8,7 +8,7 @@ import {
   validateModelSpec,
 } from '@slmkit/core';
 import type * as TF from '@tensorflow/tfjs';
-import { activateTf, DEFAULT_KERNEL_BACKEND, type TfjsKernelBackend } from '../tfjs-runtime.js';
+import { activateTf, DEFAULT_KERNEL_BACKEND, type Tf, type TfjsKernelBackend } from '../tfjs-runtime.js';
 import { AdamW } from '../training/adamw.js';
 import { learningRateAt } from '../training/lr-schedule.js';
 import { TrainRng } from '../training/train-rng.js';
@@ -83,6 +83,11 @@ export interface TrainClassifierOptions {
    * probability, a fresh draw per step (a regulariser for small text classifiers). Default 0.
    */
   tokenDropout?: number;
+  /**
+   * Label smoothing of the cross-entropy term: the target puts 1 - e on the true label and e / labels on every label.
+   * Default 0.
+   */
+  labelSmoothing?: number;
   kernelBackend?: TfjsKernelBackend;
   distill?: ClassifierDistillOptions;
   signal?: AbortSignal;
@@ -135,6 +140,13 @@ export function resolveLabels(
   return { labels: order, targets };
 }
 
+/** Cross-entropy against targets of 1 - e on the true label plus e / labels on every label. */
+export function smoothedCrossEntropy(tf: Tf, logits: TF.Tensor2D, targets: Int32Array, smoothing: number): TF.Scalar {
+  const n = logits.shape[1];
+  const target = tf.add(tf.mul(tf.oneHot(tf.tensor1d(targets, 'int32'), n), 1 - smoothing), smoothing / n);
+  return tf.neg<TF.Scalar>(tf.mean<TF.Scalar>(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1)));
+}
+
 function isModelData(b: TrainClassifierOptions['backbone']): b is ModelData {
   return 'weights' in b && b.weights !== undefined;
 }
@@ -173,6 +185,12 @@ export async function trainClassifier(options: TrainClassifierOptions): Promise<
   const tokenDropout = options.tokenDropout ?? 0;
   if (!(tokenDropout >= 0 && tokenDropout < 1))
     throw new InvalidArgumentError('tokenDropout must be in [0, 1)', { field: 'tokenDropout', value: tokenDropout });
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+    throw new InvalidArgumentError('labelSmoothing must be in [0, 1)', {
+      field: 'labelSmoothing',
+      value: labelSmoothing,
+    });
   const dropId = tokenizer.special.unk ?? 0;
   const distill = options.distill;
   if (
@@ -276,7 +294,11 @@ export async function trainClassifier(options: TrainClassifierOptions): Promise<
             }
             logits = classifierLogits(tf, spec, vars, ids, b.lengths, constants.get(b.seqLen));
           }
-          if (!distill) return crossEntropy(tf, logits, batchTargets);
+          if (!distill) {
+            return labelSmoothing > 0
+              ? smoothedCrossEntropy(tf, logits, batchTargets, labelSmoothing)
+              : crossEntropy(tf, logits, batchTargets);
+          }
           const teacher = tf.tensor2d(Float32Array.from(b.rows.flatMap((r) => Array.from(distill.teacherLogits[r]))), [
             b.rows.length,
             nLabels,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distribution, mean, percentile, relativeSpread, stdev } from './stats.js';
+import { distribution, mean, median, percentile, relativeSpread, stdev } from './stats.js';
 
 describe('stats', () => {
   it('matches NumPy linear percentiles', () => {
@@ -23,8 +23,17 @@ describe('stats', () => {
     expect(relativeSpread([90, 100, 110])).toBeCloseTo(0.2, 12);
   });
 
+  it('takes the median as the headline, unmoved by one disturbed repetition', () => {
+    // Five decode rates, one repetition slowed by another process: the mean drops 16%, the median not at all.
+    const rates = [1000, 1010, 990, 1005, 200];
+    expect(median(rates)).toBe(1000);
+    expect(mean(rates)).toBeCloseTo(841, 12);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+  });
+
   it('rejects empty and non-finite input', () => {
     expect(() => mean([])).toThrow(/at least one value/);
+    expect(() => median([])).toThrow(/at least one value/);
     expect(() => percentile([1, Number.NaN], 50)).toThrow(/non-finite/);
     expect(() => percentile([1], 101)).toThrow(/0\.\.100/);
   });

@@ -51,6 +51,12 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/** The median (percentile 50): the headline figure of repeated timings, robust to one slow outlier repetition. */
+export function median(values: readonly number[]): number {
+  requireValues(values, 'median');
+  return percentile(values, 50);
+}
+
 export function distribution(values: readonly number[]): Distribution {
   requireValues(values, 'distribution');
   return {

@@ -1,5 +1,6 @@
 import type { CellResult, SuiteResult } from '../runner/result-types.js';
 import { formatNumber } from './format.js';
+import { type RunToRun, renderRunToRun, runToRunSpread } from './run-to-run.js';
 
 /** Whether a larger value of a metric is better (speed, accuracy) or worse (latency, perplexity, memory). */
 export function higherIsBetter(metric: string): boolean | undefined {
@@ -33,6 +34,8 @@ export interface Comparison {
   regressions: MetricChange[];
   /** Cells ok in the baseline but not ok now. */
   newlyFailed: { model: string; backend: string; scenario: string; error?: string }[];
+  /** Run-to-run spread of decode tokens/s per cell, against the same threshold (see run-to-run.ts). */
+  spread: RunToRun;
 }
 
 const key = (c: CellResult) => `${c.model}\u0000${c.backend}\u0000${c.scenario}`;
@@ -71,7 +74,12 @@ export function compareResults(before: SuiteResult, after: SuiteResult, threshol
       });
     }
   }
-  return { changes, regressions: changes.filter((c) => c.verdict === 'regression'), newlyFailed };
+  return {
+    changes,
+    regressions: changes.filter((c) => c.verdict === 'regression'),
+    newlyFailed,
+    spread: runToRunSpread(before, after, { limit: threshold }),
+  };
 }
 
 export function renderComparison(c: Comparison, threshold: number): string {
@@ -92,5 +100,6 @@ export function renderComparison(c: Comparison, threshold: number): string {
   }
   for (const f of c.newlyFailed)
     lines.push(`| ${f.model} | ${f.backend} | ${f.scenario} | (cell) | ok | failed | | regression: ${f.error ?? ''} |`);
+  if (c.spread.rows.length > 0) lines.push('', renderRunToRun(c.spread).trimEnd());
   return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,7 @@ import type { SuiteResult } from '../runner/result-types.js';
 import { machineLine, renderMarkdown } from './markdown.js';
 import { modelBackendRows } from './summary.js';
 import { type Bar, barChart, escapeXml, type Point, scatterChart } from './svg-chart.js';
+import { renderSweepCharts } from './sweep-report.js';
 
 /** Markdown tables (as produced by renderMarkdown) to HTML tables; other lines to headings / paragraphs. */
 function markdownToHtml(md: string): string {
@@ -83,6 +84,7 @@ export function renderCharts(result: SuiteResult): string[] {
     }));
   if (memory.length > 0)
     charts.push(scatterChart('Memory vs model size', 'model size (bytes)', 'peak RSS (MiB)', memory, { logX: true }));
+  charts.push(...renderSweepCharts(result));
   return charts;
 }
 

@@ -1,15 +1,9 @@
 import type { CellResult, SuiteResult } from '../runner/result-types.js';
+import { classifySections } from './classify-markdown.js';
 import { formatBytes, formatCount, formatMeanStdev, formatNumber } from './format.js';
+import { table } from './markdown-table.js';
 import { modelBackendRows, perplexitySpread } from './summary.js';
-
-function table(header: string[], rows: string[][]): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  // Numeric columns (every non-empty cell starts with a digit or sign) are right-aligned, text columns left.
-  const numeric = header.map((_, i) => rows.every((r) => r[i] === '' || /^[-+]?\d/.test(r[i])));
-  const lines = [`| ${header.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`];
-  for (const r of rows) lines.push(`| ${r.map(esc).join(' | ')} |`);
-  return lines.join('\n');
-}
+import { renderSweepMarkdown } from './sweep-report.js';
 
 function speedTable(cells: CellResult[]): string {
   const speed = cells.filter((c) => c.status === 'ok' && c.scenarioType === 'speed');
@@ -142,7 +136,7 @@ export function machineLine(result: SuiteResult): string {
   const runtimes = Object.entries(m.runtimes)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `${m.cpuModel}, ${m.coresInQuota} cores in quota (${m.logicalCpus} logical), ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}-${m.arch}, Node ${m.node}${runtimes ? `, ${runtimes}` : ''}`;
+  return `${m.cpuModel}, ${m.coresInQuota} cores in quota (${m.logicalCpus} logical), ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}-${m.arch}, Node ${m.node}${runtimes ? `, ${runtimes}` : ''}${m.cpuPinning ? `; ${m.cpuPinning}` : ''}`;
 }
 
 /** The whole report as Markdown: machine, speed, quality, agreement, trade-off and failures. */
@@ -160,7 +154,9 @@ export function renderMarkdown(result: SuiteResult): string {
     speedTable(result.cells),
     qualityTable(result),
     agreementTable(result),
+    classifySections(result.cells),
     tradeOffTable(result),
+    renderSweepMarkdown(result),
     problemsTable(result.cells),
   ];
   return `${[head, ...sections.filter((s) => s !== '')].join('\n')}\n`;

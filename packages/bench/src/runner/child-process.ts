@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Cell } from '../suite/suite-types.js';
+import { type CpuPinning, pinProcess } from './cpu-affinity.js';
 import type { CellOutcome } from './run-cell.js';
 
 /** How long a child may take to start (imports, runtime initialisation) before it is reported as failed. */
@@ -14,17 +15,22 @@ export interface ChildRun {
 /**
  * The worker module and the Node flags to fork it with. From built JavaScript (dist) it is `worker.js` as is;
  * from TypeScript sources (tests, a source checkout) it is `worker.ts` run through scripts/ts-source-loader.mjs
- * with the "source" export condition.
+ * with the "source" export condition. `--expose-gc` lets the worker collect garbage before each timed run.
  */
 export function workerCommand(): { module: string; execArgv: string[] } {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     return {
       module: fileURLToPath(new URL('./worker.ts', self)),
-      execArgv: ['--conditions=source', '--import', new URL('../../scripts/ts-source-loader.mjs', self).href],
+      execArgv: [
+        '--expose-gc',
+        '--conditions=source',
+        '--import',
+        new URL('../../scripts/ts-source-loader.mjs', self).href,
+      ],
     };
   }
-  return { module: fileURLToPath(new URL('./worker.js', self)), execArgv: [] };
+  return { module: fileURLToPath(new URL('./worker.js', self)), execArgv: ['--expose-gc'] };
 }
 
 function failedOutcome(cell: Cell, error: string): CellOutcome {
@@ -47,7 +53,14 @@ function failedOutcome(cell: Cell, error: string): CellOutcome {
  */
 export function runCellInChild(
   cell: Cell,
-  options: { signal?: AbortSignal; startupTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    signal?: AbortSignal;
+    startupTimeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    pinning?: CpuPinning;
+    /** Only open the cell's model (fill the generation / conversion caches); measure nothing. */
+    prepareOnly?: boolean;
+  } = {},
 ): Promise<ChildRun> {
   const { module, execArgv } = workerCommand();
   const started = performance.now();
@@ -56,9 +69,12 @@ export function runCellInChild(
     let settled = false;
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
+    let pinnedCpu: number | string | undefined;
     const finish = (outcome: CellOutcome) => {
       if (settled) return;
       settled = true;
+      if (pinnedCpu !== undefined && outcome.runtime)
+        outcome.runtime.details = { ...outcome.runtime.details, pinnedCpu };
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -88,8 +104,11 @@ export function runCellInChild(
     if (options.signal?.aborted) onAbort();
     child.on('message', (message: { type: string; outcome?: CellOutcome; message?: string }) => {
       if (message.type === 'ready') {
+        // Pin before the cell starts, so threads the runtime creates later inherit the affinity.
+        const cpu = options.pinning?.cpu;
+        if (cpu !== undefined && child.pid !== undefined) pinnedCpu = pinProcess(child.pid, cpu) ?? cpu;
         arm(cell.settings.timeoutMs, 'timed out');
-        child.send({ type: 'run', cell });
+        child.send({ type: 'run', cell, prepareOnly: options.prepareOnly === true });
       } else if (message.type === 'result' && message.outcome) {
         finish(message.outcome);
       } else if (message.type === 'error') {

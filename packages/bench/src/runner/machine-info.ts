@@ -23,7 +23,7 @@ function packageVersion(name: string): string | undefined {
 }
 
 /** CPU model, cores in quota, memory, Node and runtime versions of this machine. */
-export function machineInfo(): MachineInfo {
+export function machineInfo(extra: Pick<MachineInfo, 'cpuPinning'> = {}): MachineInfo {
   const list = cpus();
   const runtimes: Record<string, string> = {};
   for (const name of RUNTIME_PACKAGES) {
@@ -40,5 +40,6 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     runtimes,
     hostname: hostname(),
+    ...extra,
   };
 }

@@ -71,7 +71,7 @@ export async function openSubject(cell: Cell, signal?: AbortSignal): Promise<Ope
   }
   const instance = await created;
   try {
-    const prepared = await prepareInput(model, backend.id, name, settings.seed);
+    const prepared = await prepareInput(model, backend.id, name, settings.seed, cell.cacheDir);
     const subject = await LoadedModelSubject.open(instance, prepared.input, {
       ...(threads ? { threads } : {}),
       ...(contextSize ? { contextSize } : {}),

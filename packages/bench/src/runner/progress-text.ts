@@ -13,6 +13,8 @@ export function progressLine(event: RunnerEvent): string | undefined {
       return `bench: server ${event.id} ${event.status}${event.error ? `: ${event.error}` : ''}`;
     case 'cell-start':
       return `[${pad(event.index + 1, event.total)}/${event.total}] ${event.cell.model.id} × ${event.cell.backend.id} × ${event.cell.scenario.id} ...`;
+    case 'cell-prepared':
+      return `[${pad(event.index + 1, event.total)}/${event.total}] prepared ${event.cell.model.id} for ${event.cell.backend.id} (${(event.wallMs / 1000).toFixed(1)} s${event.error ? `, failed: ${event.error}` : ''})`;
     case 'cell-end': {
       const r = event.result;
       const secs = (r.wallMs / 1000).toFixed(1);

@@ -2,6 +2,7 @@ import { AbortError, throwIfAborted } from '@slmkit/core';
 import { distribution, mean } from '../metrics/stats.js';
 import { fillPlaceholders, runCommandOnce } from '../peers/command-peer.js';
 import type { Cell } from '../suite/suite-types.js';
+import { runClassifyCell } from './classify-cell.js';
 import { openSubject } from './open-subject.js';
 import { repeat } from './repetitions.js';
 import type { CellResult } from './result-types.js';
@@ -59,8 +60,29 @@ export async function runCell(cell: Cell, signal?: AbortSignal): Promise<CellOut
     scenarioType: cell.scenario.type,
   };
   const role = cell.model.role ?? 'slm';
+  const distilledFrom = cell.model.distilledFrom;
   try {
     throwIfAborted(signal);
+    if (cell.scenario.type === 'classify') {
+      const run = await runClassifyCell(cell, signal);
+      const { output } = run;
+      output.metrics.load_ms = run.runtime.loadMs;
+      output.metrics.peak_rss_bytes = peakRssBytes();
+      if (run.parameters !== undefined) output.metrics.parameters = run.parameters;
+      if (run.fileBytes !== undefined) output.metrics.model_bytes = run.fileBytes;
+      return {
+        ...base,
+        status: 'ok',
+        runtime: run.runtime,
+        model_info: {
+          role,
+          parameters: run.parameters,
+          fileBytes: run.fileBytes,
+          ...(distilledFrom && cell.backend.kind !== 'lexicon' ? { distilledFrom } : {}),
+        },
+        ...output,
+      };
+    }
     if (cell.backend.kind === 'command') {
       const output = await runCommandCell(cell, signal);
       output.metrics.peak_rss_bytes = peakRssBytes();
@@ -74,7 +96,8 @@ export async function runCell(cell: Cell, signal?: AbortSignal): Promise<CellOut
       if (s.type === 'speed') output = await runSpeed(subject, s, cell.settings, signal);
       else if (s.type === 'perplexity') output = await runPerplexity(subject, s, signal);
       else if (s.type === 'choice') output = await runChoice(subject, s, signal);
-      else output = await runGenerate(subject, s, signal);
+      else if (s.type === 'generate') output = await runGenerate(subject, s, signal);
+      else throw new Error('classify cells are run by runClassifyCell');
       output.metrics.load_ms = subject.runtime.loadMs;
       output.metrics.peak_rss_bytes = peakRssBytes();
       const accelerator = await subject.acceleratorBytes?.();

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, UnsupportedFeatureError } from '@slmkit/core';
 import { type ChoiceItem, choiceAccuracy, scoreChoices, sst2Items } from '../metrics/multiple-choice.js';
 import { bitsPerByte, chunkedNll, perplexityFromNll } from '../metrics/perplexity.js';
-import { distribution, mean } from '../metrics/stats.js';
+import { distribution, median } from '../metrics/stats.js';
 import type {
   ChoiceScenario,
   GenerateScenario,
@@ -56,7 +56,7 @@ export async function runSpeed(
     distributions[`pp${p}_ms`] = distribution(times);
     const tps = times.map((ms) => (p * 1000) / ms);
     distributions[`pp${p}_tps`] = distribution(tps);
-    metrics[`pp${p}_tps`] = mean(tps);
+    metrics[`pp${p}_tps`] = median(tps);
   }
   const n = scenario.outputTokens ?? 32;
   if (n < 2)
@@ -82,8 +82,9 @@ export async function runSpeed(
   distributions.ttft_ms = distribution(ttft);
   distributions.tpot_ms = tpotD;
   distributions[`tg${n}_tps`] = distribution(decodeTps);
-  metrics.ttft_ms = mean(ttft);
-  metrics[`tg${n}_tps`] = mean(decodeTps);
+  // Headlines are medians over repetitions (robust to one disturbed run); means and stdevs are in distributions.
+  metrics.ttft_ms = median(ttft);
+  metrics[`tg${n}_tps`] = median(decodeTps);
   metrics.tpot_ms_mean = tpotD.mean;
   metrics.tpot_ms_p50 = tpotD.p50;
   metrics.tpot_ms_p90 = tpotD.p90;

@@ -1,14 +1,31 @@
 /**
  * Entry of the child process that runs one cell (forked by child-process.ts). Protocol over IPC:
- * child -> `{type:'ready'}`; parent -> `{type:'run', cell}`; child -> `{type:'result', outcome}`, then exits.
+ * child -> `{type:'ready'}`; parent -> `{type:'run', cell, prepareOnly?}`; child -> `{type:'result', outcome}`, then
+ * exits. With `prepareOnly` the child only opens the cell's model (generating / converting it into the cache) and
+ * closes it, measuring nothing.
  * A crash or hang shows up in the parent as an exit without a result, or a timeout.
  */
 import type { Cell } from '../suite/suite-types.js';
-import { runCell } from './run-cell.js';
+import { openSubject } from './open-subject.js';
+import { type CellOutcome, runCell } from './run-cell.js';
 
 interface RunMessage {
   type: 'run';
   cell: Cell;
+  prepareOnly?: boolean;
+}
+
+async function prepareCell(cell: Cell, signal: AbortSignal): Promise<CellOutcome> {
+  const opened = await openSubject(cell, signal);
+  await opened.subject.dispose();
+  return {
+    model: cell.model.id,
+    backend: cell.backend.id,
+    scenario: cell.scenario.id,
+    scenarioType: cell.scenario.type,
+    status: 'ok',
+    metrics: {},
+  };
 }
 
 function send(message: unknown): Promise<void> {
@@ -26,7 +43,7 @@ process.on('SIGTERM', () => controller.abort(new Error('terminated')));
 
 process.once('message', (message: RunMessage) => {
   if (message?.type !== 'run') return;
-  runCell(message.cell, controller.signal)
+  (message.prepareOnly ? prepareCell(message.cell, controller.signal) : runCell(message.cell, controller.signal))
     .then((outcome) => send({ type: 'result', outcome }))
     .catch((error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }))
     .finally(() => {

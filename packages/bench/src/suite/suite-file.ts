@@ -13,8 +13,19 @@ import {
   type Suite,
 } from './suite-types.js';
 
-const SCENARIO_TYPES = new Set(['speed', 'perplexity', 'generate', 'choice']);
-const BACKEND_KINDS = new Set(['backend', 'module', 'remote', 'node-llama-cpp', 'transformers-js', 'command']);
+const SCENARIO_TYPES = new Set(['speed', 'perplexity', 'generate', 'choice', 'classify']);
+const BACKEND_KINDS = new Set([
+  'backend',
+  'module',
+  'remote',
+  'node-llama-cpp',
+  'transformers-js',
+  'command',
+  'lexicon',
+  'tfjs-classifier',
+]);
+/** Backend kinds that only run classify scenarios. */
+const CLASSIFY_ONLY_KINDS = new Set(['lexicon', 'tfjs-classifier']);
 
 function fail(file: string, field: string, message: string, value?: unknown): never {
   throw new InvalidArgumentError(message, { file, field, value });
@@ -65,10 +76,14 @@ export function validateSuite(value: unknown, file = '<suite>'): Suite {
       fail(file, `backends[${i}].module`, 'must be a path', b.module);
     if (b.kind === 'remote' && typeof b.baseUrl !== 'string')
       fail(file, `backends[${i}].baseUrl`, 'must be a URL', b.baseUrl);
+    if (b.kind === 'lexicon' && b.lexicon !== 'vader' && b.lexicon !== 'afinn')
+      fail(file, `backends[${i}].lexicon`, 'must be vader or afinn', b.lexicon);
   });
   s.scenarios.forEach((sc, i) => {
     if (!SCENARIO_TYPES.has(sc.type))
       fail(file, `scenarios[${i}].type`, `must be one of ${[...SCENARIO_TYPES].join(', ')}`, sc.type);
+    if (sc.type === 'classify' && (typeof sc.file !== 'string' || sc.file === ''))
+      fail(file, `scenarios[${i}].file`, 'a classify scenario needs a labelled TSV file', sc.file);
   });
   if (s.settings !== undefined) {
     for (const [key, v] of Object.entries(s.settings)) {
@@ -128,7 +143,7 @@ function matches(filter: CellFilter, model: ModelEntry, backend: BackendEntry, s
   );
 }
 
-const PATH_FIELDS = ['path', 'tokenizer', 'gguf', 'onnx'] as const;
+const PATH_FIELDS = ['path', 'tokenizer', 'gguf', 'onnx', 'head'] as const;
 
 /** Resolves a model entry's paths; returns a reason string when one of them needs ../shared and it is absent. */
 function resolveModel(model: ModelEntry, dir: string): ModelEntry | string {
@@ -152,6 +167,11 @@ function resolveModel(model: ModelEntry, dir: string): ModelEntry | string {
 }
 
 function resolveScenario(scenario: ScenarioEntry, dir: string): ScenarioEntry | string {
+  if (scenario.type === 'classify') {
+    const expanded = expandPath(scenario.file, dir);
+    if (expanded === undefined) return `scenario ${scenario.id}.file needs ../shared, which is absent`;
+    return { ...scenario, file: expanded };
+  }
   if ((scenario.type === 'perplexity' && scenario.textFile) || (scenario.type === 'choice' && scenario.file)) {
     const key = scenario.type === 'perplexity' ? 'textFile' : 'file';
     const raw = scenario.type === 'perplexity' ? scenario.textFile : scenario.file;
@@ -165,6 +185,10 @@ function resolveScenario(scenario: ScenarioEntry, dir: string): ScenarioEntry | 
 /** Why a backend kind cannot run a scenario type (peers only time generation), or undefined when it can. */
 export function incompatibility(backend: BackendEntry, scenario: ScenarioEntry): string | undefined {
   const kind = backend.kind ?? 'backend';
+  if (CLASSIFY_ONLY_KINDS.has(kind) && scenario.type !== 'classify')
+    return `${kind} backends run classify scenarios only`;
+  if (scenario.type === 'classify' && kind !== 'backend' && kind !== 'module' && !CLASSIFY_ONLY_KINDS.has(kind))
+    return `${kind} peers cannot run classify scenarios`;
   if (
     (kind === 'command' || kind === 'transformers-js' || kind === 'node-llama-cpp') &&
     scenario.type !== 'speed' &&

@@ -58,6 +58,10 @@ export interface ModelEntry {
   remoteModel?: string;
   /** `slm` (default) or `llm`: which side of the SLM-vs-LLM table it is on. */
   role?: 'slm' | 'llm';
+  /** Classifier head JSON for classify scenarios. Default: `classifier-head.json` in the `path` folder. */
+  head?: string;
+  /** Model id of the teacher this model was distilled from (the report's teacher-vs-student table). */
+  distilledFrom?: string;
 }
 
 /** How a backend column is provided. */
@@ -67,6 +71,10 @@ export type BackendEntry =
   | { id: string; kind: 'remote'; baseUrl: string; apiKey?: string; options?: Record<string, unknown> }
   | { id: string; kind: 'node-llama-cpp' }
   | { id: string; kind: 'transformers-js' }
+  /** A sentiment lexicon from npm (classify scenarios only): `vader` (vader-sentiment), `afinn` (sentiment). */
+  | { id: string; kind: 'lexicon'; lexicon: 'vader' | 'afinn' }
+  /** backend-tfjs's own classifier: padded batches in one forward pass (classify scenarios only). */
+  | { id: string; kind: 'tfjs-classifier' }
   | {
       id: string;
       kind: 'command';
@@ -114,7 +122,24 @@ export interface ChoiceScenario {
   limit?: number;
 }
 
-export type ScenarioEntry = SpeedScenario | PerplexityScenario | GenerateScenario | ChoiceScenario;
+/** A trained text classifier (backbone + head file) or a lexicon peer on a labelled TSV. */
+export interface ClassifyScenario {
+  id: string;
+  type: 'classify';
+  /** Labelled TSV with a header (GLUE style: text, then label); `${shared}` / `${suite}` expanded. */
+  file: string;
+  /** Labels a lexicon's score >= 0 / < 0 maps to. Default '1' / '0' (SST-2). */
+  positiveLabel?: string;
+  negativeLabel?: string;
+  /** Only the first `limit` rows. Default: all. */
+  limit?: number;
+  /** Sentences timed one classify call each (the first N rows). Default 200. */
+  latencySentences?: number;
+  /** Texts per classify call in the throughput pass. Default 32. */
+  batchSize?: number;
+}
+
+export type ScenarioEntry = SpeedScenario | PerplexityScenario | GenerateScenario | ChoiceScenario | ClassifyScenario;
 
 export interface CellFilter {
   model?: string;

@@ -39,6 +39,10 @@ describe('slm bench', () => {
       expect(existsSync(join(out, f))).toBe(true);
 
     const before = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    // One thread: the measuring child is pinned to a CPU where taskset exists, and the result says which.
+    expect(before.machine.cpuPinning).toMatch(/pinned to CPU \d+|not pinned/);
+    if (before.machine.cpuPinning.includes('pinned to CPU'))
+      expect(before.cells[0].runtime.details.pinnedCpu).toBeTypeOf('number');
     const after = structuredClone(before);
     after.cells[0].metrics.tg4_tps = before.cells[0].metrics.tg4_tps * 0.5;
     await writeFile(join(dir, 'after.json'), JSON.stringify(after));
@@ -47,6 +51,13 @@ describe('slm bench', () => {
     const worse = await runCli(['bench', 'compare', join(out, 'results.json'), join(dir, 'after.json')]);
     expect(worse.code).toBe(1);
     expect(worse.stdout).toMatch(/\| tiny \| reference \| speed \| tg4_tps \|.*-50\.0% \| regression \|/);
+    // Run-to-run mode: the decode figure halved is a 66.7% spread, over the 10% bar.
+    const spread = await runCli(['bench', 'compare', join(out, 'results.json'), join(dir, 'after.json'), '--spread']);
+    expect(spread.code).toBe(1);
+    expect(spread.stdout).toMatch(/\| tiny \| reference \| tg4_tps \|.*\| 66\.7% \| \*\*no\*\* \|/);
+    expect(spread.stdout).toContain('0 of 1 cells within 10.0%');
+    const stable = await runCli(['bench', 'compare', join(out, 'results.json'), join(out, 'results.json'), '--spread']);
+    expect(stable.code).toBe(0);
 
     const report = await runCli(['bench', 'report', join(dir, 'after.json'), '--out', join(dir, 'rerendered')]);
     expect(report.code).toBe(0);

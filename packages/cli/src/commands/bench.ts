@@ -6,6 +6,7 @@ import {
   readSuite,
   renderComparison,
   renderMarkdown,
+  renderRunToRun,
   runSuite,
   writeReports,
 } from '@slmkit/bench';
@@ -23,6 +24,14 @@ async function runCompare(positionals: string[], values: ParsedValues, io: CliIo
   const threshold = numberOption(values, 'threshold', { min: 0 }) ?? 0.1;
   const [before, after] = await Promise.all([readResults(positionals[1]), readResults(positionals[2])]);
   const comparison = compareResults(before, after, threshold);
+  if (booleanOption(values, 'spread')) {
+    // Run-to-run mode: two runs of the same suite, decode tokens/s per cell within the threshold?
+    const { spread } = comparison;
+    io.stdout.write(
+      booleanOption(values, 'json') ? `${JSON.stringify(spread)}\n` : renderRunToRun(spread, before, after),
+    );
+    return spread.rows.length > 0 && spread.within === spread.rows.length ? 0 : 1;
+  }
   io.stdout.write(
     booleanOption(values, 'json') ? `${JSON.stringify(comparison)}\n` : renderComparison(comparison, threshold),
   );
@@ -48,7 +57,7 @@ export const command: CliCommand = {
   name: 'bench',
   summary: 'benchmark models x backends x scenarios (speed, memory, perplexity, accuracy, agreement); compare two runs',
   usage:
-    'slm bench --suite <file.json> [--out <dir>] [options]  |  slm bench compare <before.json> <after.json>  |  slm bench report <results.json> [--out <dir>]',
+    'slm bench --suite <file.json> [--out <dir>] [options]  |  slm bench compare <before.json> <after.json> [--spread]  |  slm bench report <results.json> [--out <dir>]',
   allowPositionals: true,
   options: {
     suite: { type: 'string', description: 'suite file (JSON): models, backends, scenarios', valueName: '<file>' },
@@ -87,6 +96,15 @@ export const command: CliCommand = {
       type: 'string',
       description: 'compare: relative change counted as a regression (default 0.1)',
       valueName: '<x>',
+    },
+    spread: {
+      type: 'boolean',
+      description:
+        'compare: only the run-to-run spread of decode tokens/s per cell (exit 1 if any is over the threshold)',
+    },
+    'no-pin': {
+      type: 'boolean',
+      description: 'do not pin single-threaded measurements to one CPU (default: pinned with taskset where available)',
     },
     json: { type: 'boolean', description: 'print JSON instead of Markdown on stdout' },
   },
@@ -128,6 +146,7 @@ export const command: CliCommand = {
       outDir,
       cacheDir,
       overrides,
+      pinCpu: !booleanOption(values, 'no-pin'),
       signal: io.signal,
       onEvent: (event) => {
         const line = progressLine(event);
