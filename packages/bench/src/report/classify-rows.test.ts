@@ -3,6 +3,7 @@ import type { CellResult, SuiteResult } from '../runner/result-types.js';
 import { classifySections } from './classify-markdown.js';
 import { classifyRows, distilRows } from './classify-rows.js';
 import { renderMarkdown } from './markdown.js';
+import { modelBackendRows } from './summary.js';
 
 function cell(
   model: string,
@@ -72,6 +73,13 @@ describe('classification report rows', () => {
     expect(by('student', 'tfjs')?.agreement).toBe(1);
     expect(by('teacher', 'vader')).toMatchObject({ lexicon: true, runtime: 'vader-sentiment@1.1.3' });
     expect(by('teacher', 'vader')?.agreement).toBeUndefined();
+  });
+
+  it("gives the summary table the classifier accuracy as each row's quality figure", () => {
+    const rows = modelBackendRows({ cells, agreement: [] } as unknown as SuiteResult);
+    const studentTfjs = rows.find((r) => r.model === 'student' && r.backend === 'tfjs');
+    expect(studentTfjs?.acc).toBe(0.82);
+    expect(studentTfjs?.parameters).toBe(500);
   });
 
   it('pairs each student with its teacher on the same backend (DistilBERT table)', () => {

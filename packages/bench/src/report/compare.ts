@@ -4,7 +4,7 @@ import { type RunToRun, renderRunToRun, runToRunSpread } from './run-to-run.js';
 
 /** Whether a larger value of a metric is better (speed, accuracy) or worse (latency, perplexity, memory). */
 export function higherIsBetter(metric: string): boolean | undefined {
-  if (/_tps$/.test(metric) || metric === 'acc' || metric === 'acc_norm') return true;
+  if (/_(tps|sps)$/.test(metric) || metric === 'acc' || metric === 'acc_norm') return true;
   if (
     /_ms(_|$)/.test(metric) ||
     metric === 'ppl' ||

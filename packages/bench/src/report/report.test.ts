@@ -152,6 +152,8 @@ describe('compareResults', () => {
     );
     expect(higherIsBetter('ttft_ms')).toBe(false);
     expect(higherIsBetter('acc_norm')).toBe(true);
+    expect(higherIsBetter('throughput_sps')).toBe(true);
+    expect(higherIsBetter('latency_ms_p50')).toBe(false);
   });
 });
 

@@ -55,6 +55,8 @@ export function modelBackendRows(result: SuiteResult): ModelBackendRow[] {
       row.bpb = m.bpb;
     }
     if (cell.scenarioType === 'choice') row.acc = m.acc;
+    // A classifier's task accuracy is its quality figure when no multiple-choice scenario gave one.
+    if (cell.scenarioType === 'classify') row.acc ??= m.acc;
     rows.set(key, row);
   }
   for (const a of result.agreement) {
