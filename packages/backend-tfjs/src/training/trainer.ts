@@ -484,7 +484,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           `${JSON.stringify({ type: 'step', step, loss, lr, gradNorm: norm, tokensPerSecond: Math.round(tokensPerSecond), elapsedMs: Math.round(performance.now() - started) })}\n`,
         );
       }
-      options.onProgress?.({
+      const progress = {
         step,
         totalSteps: config.steps,
         loss,
@@ -492,8 +492,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         gradNorm: norm,
         tokensPerSecond,
         etaSeconds,
-        event: 'step',
-      });
+      };
+      options.onProgress?.({ ...progress, event: 'step' });
       const evalNow =
         valBatches.length > 0 && ((config.evalEvery > 0 && step % config.evalEvery === 0) || step === config.steps);
       if (evalNow) {
@@ -505,17 +505,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           state.evalsWithoutImprovement = 0;
         } else state.evalsWithoutImprovement++;
         await appendFile(logPath, `${JSON.stringify({ type: 'val', step, valLoss })}\n`);
-        options.onProgress?.({
-          step,
-          totalSteps: config.steps,
-          loss,
-          learningRate: lr,
-          gradNorm: norm,
-          tokensPerSecond,
-          etaSeconds,
-          valLoss,
-          event: 'eval',
-        });
+        options.onProgress?.({ ...progress, valLoss, event: 'eval' });
         if (config.earlyStopPatience > 0 && state.evalsWithoutImprovement >= config.earlyStopPatience) {
           stoppedEarly = true;
           await appendFile(
