@@ -12,10 +12,11 @@ import {
   throwIfAborted,
 } from '@slmkit/core';
 import { availableCpuCores } from '@slmkit/core/node';
-import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, type Llama, LlamaLogLevel, type LlamaModel, type LlamaModelOptions } from 'node-llama-cpp';
 import { readEnvironment } from './config.js';
 import { chooseFlashAttention } from './flash-attention.js';
 import { resolveGgufInput } from './gguf-input.js';
+import { EMBEDDING_METADATA_OVERRIDES } from './llamacpp-embedder.js';
 import { LlamaCppModel } from './llamacpp-model.js';
 import { chooseThreads } from './threads.js';
 
@@ -162,6 +163,8 @@ export class LlamaCppBackend implements Backend {
       model = await llama.loadModel({
         modelPath: gguf.path,
         gpuLayers: wantGpu ? 'max' : 0,
+        // node-llama-cpp's metadata types list no pooling_type for llama; llama.cpp reads it for every architecture.
+        metadataOverrides: EMBEDDING_METADATA_OVERRIDES as object as LlamaModelOptions['metadataOverrides'],
         loadSignal: signal,
         onLoadProgress: (p) => onProgress?.({ fraction: 0.5 + p / 2, stage: 'loading into llama.cpp' }),
       });

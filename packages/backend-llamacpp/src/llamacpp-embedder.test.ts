@@ -57,18 +57,29 @@ describe('llamacpp embed', () => {
     }
   });
 
-  it('a GGUF that sets a pooling type (an embedding model) -> UnsupportedFeatureError naming the file', async () => {
-    const base = modelDataToGguf(createRandomModel({ seed: 5 }));
+  it('a GGUF that sets its own pooling type (CLS) still embeds with the pooling asked for; generation unchanged', async () => {
+    const data = createRandomModel({ seed: 5 });
+    const base = modelDataToGguf(data);
     const metadata = new Map(base.metadata);
-    metadata.set('llama.pooling_type', ggufU32(1));
+    metadata.set('llama.pooling_type', ggufU32(2));
     const path = join(cacheDir, 'pooled.gguf');
     writeFileSync(path, writeGguf({ metadata, tensors: base.tensors }));
+    const reference = await createReferenceBackend().load(data);
     const backend = createLlamaCppBackend({ cacheDir });
     try {
       const model = await backend.load(path);
-      const error = await model.embed!([1, 5, 6]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(UnsupportedFeatureError);
-      expect(error).toMatchObject({ file: path, field: 'pooling_type', value: 1 });
+      const ids = [1, 5, 6, 9, 2, 7];
+      for (const pooling of ['mean', 'last'] as const) {
+        const got = await model.embed!(ids, { pooling });
+        expect(cosineSimilarity(got, await reference.embed!(ids, { pooling })), pooling).toBeGreaterThan(0.9999);
+      }
+      // The GGUF's pooling key (and the backend's override of it) leaves generation alone: the same logits as the
+      // GGUF without the key.
+      const plain = await backend.load(data);
+      const logits = (await (await model.createSequence()).forward(ids)).last();
+      const wantLogits = (await (await plain.createSequence()).forward(ids)).last();
+      expect(Array.from(logits)).toEqual(Array.from(wantLogits));
+      await expect(model.embed!([])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     } finally {
       await backend.dispose();
     }

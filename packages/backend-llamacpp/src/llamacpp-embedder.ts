@@ -6,7 +6,6 @@ import {
   poolEmbedding,
   SlmError,
   throwIfAborted,
-  UnsupportedFeatureError,
 } from '@slmkit/core';
 import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import {
@@ -27,23 +26,25 @@ export interface LlamaCppEmbedderSettings {
   file: string;
 }
 
-/** The GGUF's `<arch>.pooling_type`, or undefined when absent. */
-function ggufPoolingType(model: LlamaModel): number | undefined {
-  const metadata = model.fileInfo.metadata as unknown as Record<string, unknown>;
-  const general = metadata.general as { architecture?: unknown } | undefined;
-  const arch = typeof general?.architecture === 'string' ? general.architecture : undefined;
-  const section = arch ? (metadata[arch] as { pooling_type?: unknown } | undefined) : undefined;
-  return typeof section?.pooling_type === 'number' ? section.pooling_type : undefined;
-}
+/**
+ * llama.cpp's `LLAMA_POOLING_TYPE_MEAN`. The backend loads every model with `llama.pooling_type` overridden to it
+ * (`EMBEDDING_METADATA_OVERRIDES`): pooling only acts in embeddings contexts, so generation is unchanged, and an
+ * embeddings context then returns the mean of the final hidden states of each decoded batch in one native call.
+ */
+const LLAMA_POOLING_TYPE_MEAN = 1;
+
+/** Metadata overrides for `loadModel` that make embeddings contexts pool by mean (see `LlamaCppEmbedder`). */
+export const EMBEDDING_METADATA_OVERRIDES = { llama: { pooling_type: LLAMA_POOLING_TYPE_MEAN } } as const;
 
 /**
  * Final hidden states (after the output norm) from a llama.cpp embeddings context: a context of its own, created on
  * the first `embed` and disposed with the model.
  *
- * The addon reads one vector per decode (`getEmbedding`: llama.cpp's `llama_get_embeddings_ith(ctx, -1)`, the last
- * token of the batch; an embeddings context outputs every token, but only that row is exposed). So `last` pooling
- * decodes the text in batches and reads once, and `mean` pooling decodes one token per call on the KV cache and
- * reads every row: n small decodes, the cheapest exact path the addon allows.
+ * The addon exposes one vector per decode (`getEmbedding`): with the model's pooling type forced to MEAN
+ * (`EMBEDDING_METADATA_OVERRIDES`, whatever the GGUF says) that is llama.cpp's mean over the batch just decoded,
+ * attending to the cached tokens before it. So `mean` pooling decodes the text in batches and weights each batch's
+ * mean by its length (one batch for any text up to the batch size), and `last` pooling decodes all but the last token
+ * and then the last token alone, whose one-row mean is its hidden state.
  */
 export class LlamaCppEmbedder {
   readonly #context: LlamaContext;
@@ -63,13 +64,6 @@ export class LlamaCppEmbedder {
   }
 
   static async create(llama: Llama, model: LlamaModel, settings: LlamaCppEmbedderSettings): Promise<LlamaCppEmbedder> {
-    const pooling = ggufPoolingType(model);
-    if (pooling !== undefined && pooling !== 0 && pooling !== -1) {
-      throw new UnsupportedFeatureError(
-        `the GGUF sets pooling_type ${pooling}; embed reads per-token hidden states and needs pooling_type 0 (none)`,
-        { file: settings.file, field: 'pooling_type', value: pooling },
-      );
-    }
     let context: LlamaContext;
     try {
       context = await model.createContext({
@@ -111,18 +105,36 @@ export class LlamaCppEmbedder {
     const { contextSize, vocabSize, dim } = this.#settings;
     checkForwardInput(tokens, 0, contextSize, vocabSize);
     throwIfAborted(options.signal, 'Embedding');
+    if (tokens.length === 0) return poolEmbedding([], options);
     const { context, sequenceId } = this.#native;
-    const step = (options.pooling ?? 'mean') === 'mean' ? 1 : this.#settings.batchSize;
-    const rows: Float32Array[] = [];
+    const { batchSize } = this.#settings;
+    const last = options.pooling === 'last';
+    // `last`: the prefix only fills the cache; the final token is decoded alone.
+    const prefixEnd = last ? tokens.length - 1 : tokens.length;
+    const sum = new Float64Array(dim);
     try {
-      for (let offset = 0; offset < tokens.length; offset += step) {
+      const decode = async (offset: number, end: number): Promise<Float32Array> => {
         if (options.signal?.aborted) throw new AbortError('Embedding was aborted', { cause: options.signal.reason });
-        const chunk = tokens.slice(offset, offset + step);
-        context.initBatch(chunk.length);
-        context.addToBatch(sequenceId, offset, Uint32Array.from(chunk), Uint32Array.of(chunk.length - 1));
+        context.initBatch(end - offset);
+        context.addToBatch(
+          sequenceId,
+          offset,
+          Uint32Array.from(tokens.slice(offset, end)),
+          Uint32Array.of(end - offset - 1),
+        );
         await context.decodeBatch();
-        if (step === 1 || offset + step >= tokens.length)
-          rows.push(embeddingRow(context.getEmbedding(chunk.length), dim));
+        return embeddingRow(context.getEmbedding(end - offset), dim);
+      };
+      for (let offset = 0; offset < prefixEnd; offset += batchSize) {
+        const end = Math.min(offset + batchSize, prefixEnd);
+        const batchMean = await decode(offset, end);
+        if (!last) for (let i = 0; i < dim; i++) sum[i] += batchMean[i] * (end - offset);
+      }
+      if (last) {
+        const row = await decode(tokens.length - 1, tokens.length);
+        for (let i = 0; i < dim; i++) sum[i] = row[i];
+      } else {
+        for (let i = 0; i < dim; i++) sum[i] /= tokens.length;
       }
     } catch (error) {
       if (SlmError.isInstance(error)) throw error;
@@ -133,7 +145,7 @@ export class LlamaCppEmbedder {
     } finally {
       context.removeTokenCellsFromSequence(sequenceId, 0, -1);
     }
-    return poolEmbedding(rows, options);
+    return poolEmbedding([Float32Array.from(sum)], { ...options, pooling: 'mean' });
   }
 
   async dispose(): Promise<void> {

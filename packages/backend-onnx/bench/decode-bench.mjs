@@ -25,7 +25,7 @@ const { stories260KPaths } = await import('@slmkit/core/testing/shared');
 
 async function prepare(name) {
   const dir = join(values.work, name);
-  if (existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) return dir;
+  if (existsSync(join(dir, 'onnx', 'model_slots_quantized.onnx'))) return dir;
   process.stderr.write(`exporting ${name} -> ${dir}\n`);
   if (name === 'stories260k') {
     const paths = stories260KPaths();
@@ -34,7 +34,7 @@ async function prepare(name) {
   } else {
     // Untied classifier: 24M and 134M parameters, as the presets are named (tied they would be 15M and 110M).
     const model = createRandomModel({ ...RANDOM_MODEL_PRESETS[name], seed: 1, tiedEmbeddings: false });
-    await exportOnnxFolder(model, dir, { variants: ['fp32', 'int8'] });
+    await exportOnnxFolder(model, dir, { variants: ['fp32', 'int8', 'slots', 'slots-int8'] });
   }
   return dir;
 }

@@ -4,10 +4,10 @@ import { basename, join } from 'node:path';
 import { type LoadOptions, type ModelFiles, throwIfAborted } from '@slmkit/core';
 import { loadModelData, pathExists } from '@slmkit/core/node';
 import { onnxCacheDir } from './config.js';
-import { exportOnnxFolder } from './onnx-export.js';
+import { exportOnnxFolder, ONNX_FILE_NAMES } from './onnx-export.js';
 
 /** Bumped when the exporter's output changes, so stale cache entries are not reused. */
-const EXPORT_FORMAT_VERSION = 2; // 2: graphs output last_hidden_state
+const EXPORT_FORMAT_VERSION = 3; // 2: graphs output last_hidden_state; 3: KV-slot graphs
 
 async function fingerprint(files: ModelFiles): Promise<string> {
   const hash = createHash('sha256');
@@ -32,7 +32,7 @@ export async function exportToCache(
     options.cacheDir ?? onnxCacheDir(),
     `${basename(files.path).replace(/[^\w.-]/g, '_')}-${await fingerprint(files)}`,
   );
-  if (await pathExists(join(dir, 'onnx', 'model_quantized.onnx'))) return dir;
+  if (await pathExists(join(dir, ONNX_FILE_NAMES['slots-int8']))) return dir; // written last
   options.onProgress?.({ fraction: 0.05, stage: 'reading model for ONNX export' });
   const model = await loadModelData(files);
   throwIfAborted(options.signal, 'ONNX export');

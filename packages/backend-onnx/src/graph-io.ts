@@ -1,6 +1,7 @@
 import { ModelFormatError, type ModelSpec, UnsupportedFeatureError } from '@slmkit/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './export/llama-graph.js';
+import { SLOT_NAMES } from './export/slot-layers.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
 
@@ -27,14 +28,25 @@ export function describeGraphIo(
   };
   requireName(inputs, 'input_ids', 'input');
   requireName(outputs, 'logits', 'output');
+  const slots = inputs.has(SLOT_NAMES.pastBias);
   for (let l = 0; l < spec.nLayers; l++) {
-    requireName(inputs, pastKeyName(l), 'input');
-    requireName(inputs, pastValueName(l), 'input');
-    requireName(outputs, presentKeyName(l), 'output');
-    requireName(outputs, presentValueName(l), 'output');
+    if (slots) {
+      requireName(inputs, SLOT_NAMES.cacheKeyT(l), 'input');
+      requireName(inputs, SLOT_NAMES.cacheValue(l), 'input');
+      requireName(outputs, SLOT_NAMES.newKeyT(l), 'output');
+      requireName(outputs, SLOT_NAMES.newValue(l), 'output');
+    } else {
+      requireName(inputs, pastKeyName(l), 'input');
+      requireName(inputs, pastValueName(l), 'input');
+      requireName(outputs, presentKeyName(l), 'output');
+      requireName(outputs, presentValueName(l), 'output');
+    }
   }
+  if (slots) requireName(inputs, 'position_ids', 'input');
+  const cacheInput = (n: string) =>
+    slots ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias : n.startsWith('past_key_values.');
   const extra = [...inputs].filter(
-    (n) => !n.startsWith('past_key_values.') && !['input_ids', 'attention_mask', 'position_ids'].includes(n),
+    (n) => !cacheInput(n) && !['input_ids', 'attention_mask', 'position_ids'].includes(n),
   );
   if (extra.length > 0) {
     throw new UnsupportedFeatureError(`the ONNX graph has inputs this backend does not feed: ${extra.join(', ')}`, {
@@ -44,7 +56,7 @@ export function describeGraphIo(
   }
   const metadata = (session as { inputMetadata?: readonly { name: string; isTensor: boolean; type?: string }[] })
     .inputMetadata;
-  const pastType = metadata?.find((m) => m.name === pastKeyName(0))?.type;
+  const pastType = metadata?.find((m) => m.name === (slots ? SLOT_NAMES.cacheKeyT(0) : pastKeyName(0)))?.type;
   if (pastType !== undefined && pastType !== 'float32') {
     throw new UnsupportedFeatureError(`KV cache inputs of type ${pastType} are not supported (float32 only)`, {
       file,
@@ -65,6 +77,8 @@ export function describeGraphIo(
     presentKey: presentKeyName,
     presentValue: presentValueName,
     preallocateOutputs: runtime.name === 'onnxruntime-node',
+    kvLayout: slots ? 'slots' : 'optimum',
+    slotNames: SLOT_NAMES,
     file,
   };
 }

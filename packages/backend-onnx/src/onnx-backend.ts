@@ -10,6 +10,7 @@ import {
   ModelFormatError,
   type ModelInput,
   type ModelSpec,
+  NotFoundError,
   parameterCount,
   resolveContextSize,
   type Tokenizer,
@@ -22,10 +23,10 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { headDimFromHfConfig } from './export/hf-config.js';
 import { buildLlamaOnnxModel } from './export/llama-graph.js';
 import { describeGraphIo } from './graph-io.js';
-import { findOnnxFile, type OnnxDtype, readOnnxFolder } from './onnx-folder.js';
+import { findOnnxFile, ONNX_SLOT_FILES, type OnnxDtype, readOnnxFolder } from './onnx-folder.js';
 import { OnnxLoadedModel } from './onnx-model.js';
 import { encodeOnnxModel } from './proto/onnx-codec.js';
-import type { OrtRuntime } from './runtime/runtime-seam.js';
+import { joinPath, type OrtRuntime } from './runtime/runtime-seam.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -47,6 +48,12 @@ export interface OnnxBackendOptions {
    * SimplifiedLayerNormalization). Default true (dtype `portable`: false).
    */
   fused?: boolean;
+  /**
+   * KV-cache layout: `slots` runs slmkit's KV-slot decoder (`onnx/model_slots*.onnx` in folders slmkit exported;
+   * in-memory models are built that way), which never copies the cache; `optimum` runs the Optimum graph that
+   * transformers.js runs. Default `auto`: `slots` under onnxruntime-node where the folder has it, else `optimum`.
+   */
+  kvLayout?: 'auto' | 'optimum' | 'slots';
   /** Block size of the int8 weights when exporting in-memory models. Default 128. */
   int8BlockSize?: number;
   /** Extra onnxruntime session options, merged over the backend's (e.g. `extra: { session: { ... } }`). */
@@ -172,9 +179,20 @@ export class OnnxBackend implements Backend {
       tokenizerPath = undefined;
     }
     const folder = await readOnnxFolder(runtime, dir, dtype, tokenizerPath);
+    let onnxFile = folder.onnxFile;
+    if (folder.dtype !== 'portable' && this.#useSlots()) {
+      const slotFile = joinPath(dir, ONNX_SLOT_FILES[folder.dtype]);
+      if (await runtime.exists(slotFile)) onnxFile = slotFile;
+      else if (this.#options.kvLayout === 'slots') {
+        throw new NotFoundError('kvLayout "slots" asks for a KV-slot graph the model folder does not have', {
+          file: slotFile,
+          field: 'kvLayout',
+        });
+      }
+    }
     return {
-      model: folder.onnxFile,
-      file: folder.onnxFile,
+      model: onnxFile,
+      file: onnxFile,
       spec: folder.spec,
       tokenizer: folder.tokenizer,
       headDim: headDimFromHfConfig(folder.config) ?? folder.spec.dim / folder.spec.nHeads,
@@ -191,6 +209,7 @@ export class OnnxBackend implements Backend {
       buildLlamaOnnxModel(model, {
         weights,
         fused,
+        kvLayout: fused && this.#useSlots() ? 'slots' : 'optimum',
         accuracyLevel: this.#options.int8AccuracyLevel ?? 4,
         quantBlockSize: this.#options.int8BlockSize,
       }),
@@ -203,6 +222,12 @@ export class OnnxBackend implements Backend {
       headDim: model.spec.dim / model.spec.nHeads,
       weightType: weights === 'int8' ? 'int8' : 'f32',
     };
+  }
+
+  /** Whether to run KV-slot graphs where there are some (see `kvLayout`). */
+  #useSlots(): boolean {
+    const layout = this.#options.kvLayout ?? 'auto';
+    return layout === 'slots' || (layout === 'auto' && this.#options.runtime.name === 'onnxruntime-node');
   }
 
   async dispose(): Promise<void> {

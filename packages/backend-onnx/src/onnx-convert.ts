@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type ModelFiles } from '@slmkit/core';
 import { detectModelFormat, loadModelData } from '@slmkit/core/node';
-import { exportOnnxFolder, type OnnxExportOptions, type OnnxVariant } from './onnx-export.js';
+import { DEFAULT_ONNX_VARIANTS, exportOnnxFolder, type OnnxExportOptions, type OnnxVariant } from './onnx-export.js';
 
 export interface ConvertToOnnxOptions extends Omit<OnnxExportOptions, 'variants'> {
-  /** `f32`: only onnx/model.onnx (+ the portable fp32 graph); `int8`: only the int8 files; default all. */
+  /** `f32`: only the fp32 graphs (Optimum, portable, KV-slot); `int8`: only the int8 ones; default all. */
   quantize?: 'f32' | 'int8';
 }
 
@@ -37,7 +37,11 @@ export async function convertToOnnx(
   options.onProgress?.({ fraction: 0, stage: `reading ${from} model` });
   const model = await loadModelData(files);
   const variants: OnnxVariant[] =
-    quantize === 'f32' ? ['fp32', 'portable'] : quantize === 'int8' ? ['int8'] : ['fp32', 'int8', 'portable'];
+    quantize === 'f32'
+      ? ['fp32', 'portable', 'slots']
+      : quantize === 'int8'
+        ? ['int8', 'slots-int8']
+        : [...DEFAULT_ONNX_VARIANTS];
   const result = await exportOnnxFolder(model, outDir, { ...options, variants });
   let bytes = 0;
   for (const file of result.files) bytes += (await stat(join(outDir, file))).size;

@@ -7,6 +7,7 @@ import {
   UnsupportedFeatureError,
 } from '@slmkit/core';
 import type { Tensor } from 'onnxruntime-common';
+import { MASKED } from './export/layer-parts.js';
 import { LAST_HIDDEN_STATE } from './export/llama-graph.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 
@@ -51,11 +52,22 @@ export async function embedWithSession(
       [1, n],
     );
   }
-  const empty = new Float32Array(0);
-  const pastDims = [1, io.kvHeads, 0, io.headDim];
-  for (let l = 0; l < io.layers; l++) {
-    feeds[io.pastKey(l)] = rt.createTensor('float32', empty, pastDims);
-    feeds[io.pastValue(l)] = rt.createTensor('float32', empty, pastDims);
+  if (io.kvLayout === 'slots') {
+    // One free slot (masked): the run attends to the new tokens only.
+    const names = io.slotNames;
+    feeds[names.pastBias] = rt.createTensor('float32', Float32Array.of(MASKED), [1, 1, 1, 1]);
+    const zeros = new Float32Array(io.kvHeads * io.headDim);
+    for (let l = 0; l < io.layers; l++) {
+      feeds[names.cacheKeyT(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, io.headDim, 1]);
+      feeds[names.cacheValue(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, 1, io.headDim]);
+    }
+  } else {
+    const empty = new Float32Array(0);
+    const pastDims = [1, io.kvHeads, 0, io.headDim];
+    for (let l = 0; l < io.layers; l++) {
+      feeds[io.pastKey(l)] = rt.createTensor('float32', empty, pastDims);
+      feeds[io.pastValue(l)] = rt.createTensor('float32', empty, pastDims);
+    }
   }
   let hidden: Tensor;
   try {

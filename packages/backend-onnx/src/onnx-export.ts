@@ -1,7 +1,7 @@
 import { link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type ModelData, throwIfAborted, validateLlamaWeights, validateModelSpec } from '@slmkit/core';
-import { externalizeInitializers } from './export/external-data.js';
+import { externalizeInitializers, type SharedExternalData } from './export/external-data.js';
 import { generationConfig, hfConfigFromSpec } from './export/hf-config.js';
 import { buildLlamaOnnxModel, type LlamaGraphOptions } from './export/llama-graph.js';
 import { hfTokenizerFiles } from './export/tokenizer-files.js';
@@ -16,17 +16,27 @@ export const ONNX_FILE_NAMES = {
   int8: 'onnx/model_int8.onnx',
   /** fp32 in standard ONNX ops only, for runtimes without ONNX Runtime's contrib operators. */
   portable: 'onnx/model_portable.onnx',
+  /** slmkit's KV-slot decoder (fp32), which onnxruntime-node runs without copying the KV cache; shares model.onnx_data. */
+  slots: 'onnx/model_slots.onnx',
+  /** The KV-slot decoder with int8 weights; shares model_quantized.onnx_data. */
+  'slots-int8': 'onnx/model_slots_quantized.onnx',
 } as const;
 
 /**
  * - `fp32`: onnx/model.onnx, float32 weights, ORT fused operators unless `fused: false`.
  * - `int8`: onnx/model_quantized.onnx (+ model_int8.onnx), 8-bit MatMulNBits weights.
  * - `portable`: onnx/model_portable.onnx, float32 in standard ONNX ops (opset 17) only.
+ * - `slots` / `slots-int8`: onnx/model_slots.onnx / model_slots_quantized.onnx, slmkit's KV-slot decoder (ORT
+ *   contrib ops; Optimum I/O is what transformers.js needs, so these are extra). With external data they point into
+ *   the fp32 / int8 graph's data file for every weight the two share (written after it).
  */
-export type OnnxVariant = 'fp32' | 'int8' | 'portable';
+export type OnnxVariant = 'fp32' | 'int8' | 'portable' | 'slots' | 'slots-int8';
+
+/** Variants written by default. */
+export const DEFAULT_ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'portable', 'slots', 'slots-int8'];
 
 export interface OnnxExportOptions {
-  /** Which graphs to write. Default: `['fp32', 'int8', 'portable']`. */
+  /** Which graphs to write. Default: DEFAULT_ONNX_VARIANTS. */
   variants?: readonly OnnxVariant[];
   /**
    * Use ONNX Runtime's fused operators (GroupQueryAttention or RotaryEmbedding, SimplifiedLayerNormalization) in
@@ -84,7 +94,7 @@ export async function exportOnnxFolder(
 ): Promise<OnnxExportResult> {
   validateModelSpec(model.spec);
   validateLlamaWeights(model.spec, model.weights);
-  const variants = options.variants ?? ['fp32', 'int8', 'portable'];
+  const variants = options.variants ?? DEFAULT_ONNX_VARIANTS;
   const report = (fraction: number, stage: string) => options.onProgress?.({ fraction, stage });
   await mkdir(join(dir, 'onnx'), { recursive: true });
   const files: string[] = [];
@@ -97,12 +107,17 @@ export async function exportOnnxFolder(
   await writeJson('tokenizer.json', tokenizerFiles.tokenizerJson);
   await writeJson('tokenizer_config.json', tokenizerFiles.tokenizerConfig);
   const externalDataFiles: Record<string, number> = {};
+  /** External data written per weight format, which the KV-slot graphs point into. */
+  const sharedData = new Map<'fp32' | 'int8', SharedExternalData>();
   for (const [index, variant] of variants.entries()) {
     throwIfAborted(options.signal, 'ONNX export');
     report(index / variants.length, `building ${variant} graph`);
+    const format = variant === 'int8' || variant === 'slots-int8' ? 'int8' : 'fp32';
+    const slots = variant === 'slots' || variant === 'slots-int8';
     const graphOptions: LlamaGraphOptions = {
-      weights: variant === 'int8' ? 'int8' : 'fp32',
-      fused: variant === 'portable' ? false : (options.fused ?? true),
+      weights: format,
+      fused: slots || (variant !== 'portable' && (options.fused ?? true)),
+      kvLayout: slots ? 'slots' : 'optimum',
       accuracyLevel: options.int8AccuracyLevel ?? 4,
     };
     let graph = buildLlamaOnnxModel(model, graphOptions);
@@ -110,11 +125,17 @@ export async function exportOnnxFolder(
     const weightBytes = graph.graph.initializer.reduce((sum, t) => sum + (t.rawData?.byteLength ?? 0), 0);
     if (options.externalData ?? weightBytes > EXTERNAL_DATA_AUTO_BYTES) {
       const dataName = `${name}_data`;
-      const external = externalizeInitializers(graph, basename(dataName));
+      const external = externalizeInitializers(graph, basename(dataName), slots ? sharedData.get(format) : undefined);
       graph = external.model;
-      await writeChunks(join(dir, dataName), external.chunks);
-      files.push(dataName);
-      externalDataFiles[basename(name)] = 1;
+      if (external.chunks.length > 0) {
+        await writeChunks(join(dir, dataName), external.chunks);
+        files.push(dataName);
+      }
+      // transformers.js never opens the KV-slot graphs, so config.json lists only the others' data.
+      if (!slots) {
+        externalDataFiles[basename(name)] = 1;
+        if (variant !== 'portable') sharedData.set(format, external.written);
+      }
     }
     const bytes = encodeOnnxModel(graph);
     throwIfAborted(options.signal, 'ONNX export');

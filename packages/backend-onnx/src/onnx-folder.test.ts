@@ -20,8 +20,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function greedy(path: string, dtype: 'fp32' | 'int8' | 'auto' = 'auto') {
-  const backend = createOnnxBackend({ dtype, cacheDir: join(work, 'cache') });
+async function greedy(path: string, dtype: 'fp32' | 'int8' | 'auto' = 'auto', kvLayout?: 'optimum' | 'slots') {
+  const backend = createOnnxBackend({ dtype, kvLayout, cacheDir: join(work, 'cache') });
   const model = await backend.load(path);
   try {
     const golden = goldenContinuations.stories260K;
@@ -52,14 +52,22 @@ describe.skipIf(!stories)(`stories260K greedy equals the llama2.c reference${ski
         'onnx/model.onnx',
         'onnx/model_quantized.onnx',
         'onnx/model_int8.onnx',
+        'onnx/model_slots.onnx',
+        'onnx/model_slots_quantized.onnx',
       ]),
     );
+    // Default under onnxruntime-node: the KV-slot graph; `optimum`: the graph transformers.js runs.
     const fp32 = await greedy(out, 'fp32');
-    expect(fp32.info.details?.file).toMatch(/onnx\/model\.onnx$/);
+    expect(fp32.info.details?.file).toMatch(/onnx\/model_slots\.onnx$/);
     expect(fp32.tokens).toEqual(golden.ids);
     expect(fp32.text).toBe(golden.text);
+    const optimum = await greedy(out, 'fp32', 'optimum');
+    expect(optimum.info.details?.file).toMatch(/onnx\/model\.onnx$/);
+    expect(optimum.tokens).toEqual(golden.ids);
     const int8 = await greedy(out, 'int8');
     expect(int8.info.weightType).toBe('int8');
+    expect(int8.info.details?.file).toMatch(/onnx\/model_slots_quantized\.onnx$/);
+    expect((await greedy(out, 'int8', 'optimum')).tokens).toEqual(int8.tokens);
     // 8-bit weights are not bit-exact: require a long common prefix (it diverges near the end on this tiny model).
     let common = 0;
     while (common < golden.ids.length && int8.tokens[common] === golden.ids[common]) common++;
@@ -77,13 +85,29 @@ describe('external data (weights in <file>.onnx_data, memory-mapped by onnxrunti
   it('an export with external data loads and matches the in-memory export, fp32 and int8', async () => {
     const data = createRandomModel({ seed: 9 });
     const dir = join(work, 'external');
-    const result = await exportOnnxFolder(data, dir, { externalData: true, variants: ['fp32', 'int8'] });
+    const result = await exportOnnxFolder(data, dir, {
+      externalData: true,
+      variants: ['fp32', 'int8', 'slots', 'slots-int8'],
+    });
     expect(result.files).toEqual(expect.arrayContaining(['onnx/model.onnx_data', 'onnx/model_quantized.onnx_data']));
+    // The KV-slot graphs point into the fp32 / int8 data files: no weight is written twice.
+    expect(result.files.filter((f) => f.startsWith('onnx/model_slots') && f.endsWith('_data'))).toEqual([]);
+    const slotGraph = await readFile(join(dir, 'onnx/model_slots.onnx'));
+    expect(slotGraph.includes('model.onnx_data')).toBe(true);
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     expect(config['transformers.js_config'].use_external_data_format['model.onnx']).toBe(1);
-    for (const dtype of ['fp32', 'int8'] as const) {
-      const backend = createOnnxBackend({ dtype });
+    expect(Object.keys(config['transformers.js_config'].use_external_data_format)).not.toContain('model_slots.onnx');
+    for (const [dtype, kvLayout] of [
+      ['fp32', 'optimum'],
+      ['int8', 'optimum'],
+      ['fp32', 'slots'],
+      ['int8', 'slots'],
+    ] as const) {
+      const backend = createOnnxBackend({ dtype, kvLayout });
       const fromFolder = await backend.load(dir);
+      expect(String(fromFolder.info.details?.file).includes('model_slots'), `${dtype} ${kvLayout}`).toBe(
+        kvLayout === 'slots',
+      );
       const inMemory = await backend.load(data);
       const a = await generateText({
         model: fromFolder,

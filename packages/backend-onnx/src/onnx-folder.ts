@@ -16,6 +16,12 @@ export const ONNX_CANDIDATES: Record<Exclude<OnnxDtype, 'auto'>, readonly string
   portable: ['onnx/model_portable.onnx'],
 };
 
+/** slmkit's KV-slot decoders (see `SLOT_NAMES`), run instead of the Optimum graph of the same weights where present. */
+export const ONNX_SLOT_FILES: Record<'fp32' | 'int8', string> = {
+  fp32: 'onnx/model_slots.onnx',
+  int8: 'onnx/model_slots_quantized.onnx',
+};
+
 export interface OnnxFolder {
   dir: string;
   onnxFile: string;

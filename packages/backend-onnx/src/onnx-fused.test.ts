@@ -3,6 +3,7 @@ import { createRandomModel } from '@slmkit/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildLlamaOnnxModel } from './export/llama-graph.js';
 import { createOnnxBackend } from './index.js';
+import type { OnnxLoadedModel } from './onnx-model.js';
 
 // Head size 32 (a multiple of 16), so the fused graph uses com.microsoft.GroupQueryAttention; 4 query heads per KV head.
 const data = createRandomModel({
@@ -16,10 +17,12 @@ const data = createRandomModel({
   contextLength: 96,
 });
 const standard = createOnnxBackend({ fused: false });
-const fused = createOnnxBackend({ fused: true });
+const fused = createOnnxBackend({ fused: true, kvLayout: 'optimum' });
+const slots = createOnnxBackend({ fused: true, kvLayout: 'slots' });
 afterAll(async () => {
   await standard.dispose();
   await fused.dispose();
+  await slots.dispose();
 });
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -53,19 +56,29 @@ describe('fused-operator graph (GroupQueryAttention, RotaryEmbedding, Simplified
     expect(model.graph.node.every((n) => (n.domain ?? '') === '')).toBe(true);
   });
 
-  it('gives the same logits as the standard graph for prefill, split prefill and decode', async () => {
-    const a = await standard.load(data);
-    const b = await fused.load(data);
-    const ids = a.tokenizer.encode('the quick brown fox jumps over the lazy dog');
-    const plans = [[ids], [ids.slice(0, 4), ids.slice(4, 7), ...ids.slice(7).map((t) => [t])]];
-    for (const plan of plans) {
-      const ra = await rows(a, plan);
-      const rb = await rows(b, plan);
-      expect(rb.length).toBe(ids.length);
-      for (let i = 0; i < ra.length; i++) expect(maxDiff(ra[i], rb[i])).toBeLessThan(1e-3);
+  it('GQA and KV-slot graphs give the same logits as the standard graph for prefill, split prefill and decode', async () => {
+    const a = (await standard.load(data)) as OnnxLoadedModel;
+    expect(a.session.inputNames).toContain('past_key_values.0.key');
+    for (const [layout, backend] of [
+      ['optimum', fused],
+      ['slots', slots],
+    ] as const) {
+      const b = (await backend.load(data)) as OnnxLoadedModel;
+      expect(b.session.inputNames.includes('past_bias'), layout).toBe(layout === 'slots');
+      const ids = a.tokenizer.encode('the quick brown fox jumps over the lazy dog');
+      const plans = [[ids], [ids.slice(0, 4), ids.slice(4, 7), ...ids.slice(7).map((t) => [t])]];
+      for (const plan of plans) {
+        const ra = await rows(a, plan);
+        const rb = await rows(b, plan);
+        expect(rb.length).toBe(ids.length);
+        for (let i = 0; i < ra.length; i++) expect(maxDiff(ra[i], rb[i]), layout).toBeLessThan(1e-3);
+      }
+      const ga = await generateText({ model: a, prompt: 'the quick', maxTokens: 80, temperature: 0, stopTokens: [] });
+      const gb = await generateText({ model: b, prompt: 'the quick', maxTokens: 80, temperature: 0, stopTokens: [] });
+      // 80 tokens: the KV-slot cache grows past its first 64 slots.
+      expect(ga.tokens.length).toBeGreaterThan(64);
+      expect(gb.tokens, layout).toEqual(ga.tokens);
+      await b.dispose();
     }
-    const ga = await generateText({ model: a, prompt: 'the quick', maxTokens: 20, temperature: 0, stopTokens: [] });
-    const gb = await generateText({ model: b, prompt: 'the quick', maxTokens: 20, temperature: 0, stopTokens: [] });
-    expect(gb.tokens).toEqual(ga.tokens);
   });
 });

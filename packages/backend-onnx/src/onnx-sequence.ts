@@ -9,7 +9,8 @@ import {
   throwIfAborted,
 } from '@slmkit/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { KvCache } from './kv-cache.js';
+import { createDecoderCache, type DecoderCache } from './decoder-cache.js';
+import type { SLOT_NAMES } from './export/slot-layers.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
 
 /** What a sequence needs to know about the loaded graph. */
@@ -29,6 +30,9 @@ export interface OnnxGraphIo {
   presentValue: (layer: number) => string;
   /** Whether ORT may write outputs into our buffers (off when the runtime rejects pre-allocated outputs). */
   preallocateOutputs: boolean;
+  /** `optimum`: past_key_values / present (any decoder); `slots`: slmkit's KV-slot decoder (`SLOT_NAMES`). */
+  kvLayout: 'optimum' | 'slots';
+  slotNames: typeof SLOT_NAMES;
   file: string;
 }
 
@@ -36,15 +40,11 @@ export interface OnnxGraphIo {
 export class OnnxSequence implements Sequence {
   readonly contextSize: number;
   readonly #io: OnnxGraphIo;
-  readonly #cache: KvCache;
+  readonly #cache: DecoderCache;
   readonly #counters: SequenceCounters = { evaluatedTokens: 0, forwardCalls: 0 };
   #tokens: number[] = [];
   #disposed = false;
   #logitBuffer = new Float32Array(0);
-  /** All ones; attention_mask inputs are views of its prefix (no per-call allocation). */
-  #ones = new BigInt64Array(0);
-  /** Graph input / output names of the cache, per layer: past key, past value, present key, present value. */
-  readonly #cacheNames: readonly (readonly [string, string, string, string])[];
   /** Single-token steps reuse these tensors, rewriting their one value (runs are serial). */
   #stepTensors?: { ids: BigInt64Array; positions: BigInt64Array; idsTensor: Tensor; positionsTensor: Tensor };
   /** The logits output tensor of single-token steps, over the start of #logitBuffer. */
@@ -57,12 +57,8 @@ export class OnnxSequence implements Sequence {
   constructor(io: OnnxGraphIo, contextSize: number, onDispose?: () => void) {
     this.#io = io;
     this.contextSize = contextSize;
-    this.#cache = new KvCache(io.layers, io.kvHeads, io.headDim, contextSize);
+    this.#cache = createDecoderCache(io, contextSize);
     this.#onDispose = onDispose;
-    this.#cacheNames = Array.from(
-      { length: io.layers },
-      (_, l) => [io.pastKey(l), io.pastValue(l), io.presentKey(l), io.presentValue(l)] as const,
-    );
   }
 
   /** input_ids and position_ids tensors for one token at `position` (reused across single-token steps). */
@@ -111,7 +107,6 @@ export class OnnxSequence implements Sequence {
     const past = this.#cache.length;
     const n = tokens.length;
     const total = past + n;
-    this.#cache.reserve(total);
     const feeds: Record<string, Tensor> = {};
     if (n === 1) {
       const step = this.#stepInputs(tokens[0], past);
@@ -129,13 +124,6 @@ export class OnnxSequence implements Sequence {
         feeds.position_ids = rt.createTensor('int64', positions, [1, n]);
       }
     }
-    if (io.hasAttentionMask) {
-      if (this.#ones.length < total)
-        this.#ones = new BigInt64Array(Math.min(this.contextSize, Math.max(total, 2 * this.#ones.length))).fill(1n);
-      feeds.attention_mask = rt.createTensor('int64', this.#ones.subarray(0, total), [1, total]);
-    }
-    const pastDims = [1, io.kvHeads, past, io.headDim];
-    const presentDims = [1, io.kvHeads, total, io.headDim];
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;
     if (this.#logitBuffer.length < n * vocab) {
@@ -146,18 +134,7 @@ export class OnnxSequence implements Sequence {
     if (!io.preallocateOutputs) fetches.logits = null;
     else if (n > 1) fetches.logits = rt.createTensor('float32', logitView, [1, n, vocab]);
     else fetches.logits = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
-    const cache = this.#cache;
-    for (let l = 0; l < io.layers; l++) {
-      const [pastKey, pastValue, presentKey, presentValue] = this.#cacheNames[l];
-      feeds[pastKey] = rt.createTensor('float32', cache.past(2 * l), pastDims);
-      feeds[pastValue] = rt.createTensor('float32', cache.past(2 * l + 1), pastDims);
-      fetches[presentKey] = io.preallocateOutputs
-        ? rt.createTensor('float32', cache.next(2 * l, total), presentDims)
-        : null;
-      fetches[presentValue] = io.preallocateOutputs
-        ? rt.createTensor('float32', cache.next(2 * l + 1, total), presentDims)
-        : null;
-    }
+    this.#cache.addFeeds(n, feeds, fetches);
     let results: InferenceSession.ReturnType;
     try {
       // Always name the fetches (null = ORT allocates): the graph's other outputs (last_hidden_state) are not needed.
@@ -168,15 +145,8 @@ export class OnnxSequence implements Sequence {
         cause: error,
       });
     }
-    if (!io.preallocateOutputs) {
-      logitView.set(results.logits.data as Float32Array);
-      for (let l = 0; l < io.layers; l++) {
-        const [, , presentKey, presentValue] = this.#cacheNames[l];
-        cache.next(2 * l, total).set(results[presentKey].data as Float32Array);
-        cache.next(2 * l + 1, total).set(results[presentValue].data as Float32Array);
-      }
-    }
-    this.#cache.commit(total);
+    if (!io.preallocateOutputs) logitView.set(results.logits.data as Float32Array);
+    this.#cache.commit(n, results);
     this.#tokens.push(...tokens);
     this.#counters.evaluatedTokens += n;
     this.#counters.forwardCalls++;

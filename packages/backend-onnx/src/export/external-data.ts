@@ -15,9 +15,24 @@ export const EXTERNAL_DATA_MIN_BYTES = 4_096;
 export interface ExternalData {
   /** The model with large initializers pointing into `location`. */
   model: ModelProto;
-  /** Pieces of the data file, in order (padding included). */
+  /** Pieces of the data file, in order (padding included); empty when every large tensor is in `shared`. */
   chunks: Uint8Array[];
   byteLength: number;
+  /** What this file holds, for a later graph to share (`location` and each tensor's offset and bytes). */
+  written: SharedExternalData;
+}
+
+/** Tensors already written to an external data file, which another graph of the folder may point into. */
+export interface SharedExternalData {
+  location: string;
+  tensors: ReadonlyMap<string, { offset: number; raw: Uint8Array }>;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -25,30 +40,45 @@ export interface ExternalData {
  * the ONNX external-data convention describes: `data_location = EXTERNAL` and `location` / `offset` / `length`
  * entries. Returns a new ModelProto (the input is not changed) and the data file's chunks.
  */
-export function externalizeInitializers(model: ModelProto, location: string): ExternalData {
+export function externalizeInitializers(
+  model: ModelProto,
+  location: string,
+  shared?: SharedExternalData,
+): ExternalData {
   const chunks: Uint8Array[] = [];
+  const tensors = new Map<string, { offset: number; raw: Uint8Array }>();
   let offset = 0;
+  const pointTo = (tensor: (typeof model.graph.initializer)[number], file: string, at: number, length: number) => ({
+    ...tensor,
+    rawData: undefined,
+    dataLocation: EXTERNAL,
+    externalData: [
+      { key: 'location', value: file },
+      { key: 'offset', value: String(at) },
+      { key: 'length', value: String(length) },
+    ],
+  });
   const initializer = model.graph.initializer.map((tensor) => {
     const raw = tensor.rawData;
     if (!raw || raw.byteLength < EXTERNAL_DATA_MIN_BYTES) return tensor;
+    const other = shared?.tensors.get(tensor.name);
+    if (shared && other && sameBytes(other.raw, raw))
+      return pointTo(tensor, shared.location, other.offset, raw.byteLength);
     const padding = (EXTERNAL_DATA_ALIGNMENT - (offset % EXTERNAL_DATA_ALIGNMENT)) % EXTERNAL_DATA_ALIGNMENT;
     if (padding > 0) {
       chunks.push(new Uint8Array(padding));
       offset += padding;
     }
     chunks.push(raw);
-    const entry = {
-      ...tensor,
-      rawData: undefined,
-      dataLocation: EXTERNAL,
-      externalData: [
-        { key: 'location', value: location },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(raw.byteLength) },
-      ],
-    };
+    tensors.set(tensor.name, { offset, raw });
+    const entry = pointTo(tensor, location, offset, raw.byteLength);
     offset += raw.byteLength;
     return entry;
   });
-  return { model: { ...model, graph: { ...model.graph, initializer } }, chunks, byteLength: offset };
+  return {
+    model: { ...model, graph: { ...model.graph, initializer } },
+    chunks,
+    byteLength: offset,
+    written: { location, tensors },
+  };
 }

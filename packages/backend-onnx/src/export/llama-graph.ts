@@ -2,6 +2,8 @@ import { convertRopeLayout, headDim, type ModelData, type ModelSpec, LlamaTensor
 import type { ModelProto } from '../proto/onnx-codec.js';
 import { OnnxDataType } from '../proto/onnx-codec.js';
 import { GraphBuilder } from './graph-builder.js';
+import { feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
+import { declareSlotIo, type QkvProjection, slotLayers } from './slot-layers.js';
 import { DEFAULT_QUANT_BLOCK_SIZE, quantizeBlockwise8, transpose } from './weight-encoding.js';
 
 /** How the weight matrices are stored. */
@@ -22,6 +24,11 @@ export interface LlamaGraphOptions {
    * activations to int8 per block too (about 2x faster on x86).
    */
   accuracyLevel?: number;
+  /**
+   * `optimum` (default): Optimum's decoder-with-past I/O (what transformers.js runs). `slots`: slmkit's KV-slot
+   * decoder (`SLOT_NAMES`): fixed-capacity caches in, only the new tokens' keys/values out; uses ORT contrib ops.
+   */
+  kvLayout?: 'optimum' | 'slots';
   /** ONNX opset of the default domain. Default 17. */
   opset?: number;
   producerVersion?: string;
@@ -38,8 +45,6 @@ export const presentKeyName = (layer: number) => `present.${layer}.key`;
 export const presentValueName = (layer: number) => `present.${layer}.value`;
 /** Output with the final hidden states after the output norm, [batch, seq, hidden] (HF's `last_hidden_state`). */
 export const LAST_HIDDEN_STATE = 'last_hidden_state';
-
-const MASKED = -1e9;
 
 /** Name of the merged q/k/v projection made at export. */
 const qkvWeightName = (layer: number) => `blk.${layer}.attn_qkv.weight`;
@@ -67,20 +72,25 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
   const hd = headDim(spec);
   let usesContrib = false;
 
+  const slots = options.kvLayout === 'slots';
   const inputIds = g.input(ONNX_INPUT_NAMES.inputIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
-  const attentionMask = g.input(ONNX_INPUT_NAMES.attentionMask, OnnxDataType.INT64, [
-    'batch_size',
-    'total_sequence_length',
-  ]);
+  const attentionMask = slots
+    ? ''
+    : g.input(ONNX_INPUT_NAMES.attentionMask, OnnxDataType.INT64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input(ONNX_INPUT_NAMES.positionIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
-  for (let l = 0; l < spec.nLayers; l++) {
-    g.input(pastKeyName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'past_sequence_length', hd]);
-    g.input(pastValueName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'past_sequence_length', hd]);
-  }
-  g.output('logits', OnnxDataType.FLOAT, ['batch_size', 'sequence_length', spec.vocabSize]);
-  for (let l = 0; l < spec.nLayers; l++) {
-    g.output(presentKeyName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
-    g.output(presentValueName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
+  if (slots) {
+    g.output('logits', OnnxDataType.FLOAT, ['batch_size', 'sequence_length', spec.vocabSize]);
+    declareSlotIo(g, spec);
+  } else {
+    for (let l = 0; l < spec.nLayers; l++) {
+      g.input(pastKeyName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'past_sequence_length', hd]);
+      g.input(pastValueName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'past_sequence_length', hd]);
+    }
+    g.output('logits', OnnxDataType.FLOAT, ['batch_size', 'sequence_length', spec.vocabSize]);
+    for (let l = 0; l < spec.nLayers; l++) {
+      g.output(presentKeyName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
+      g.output(presentValueName(l), OnnxDataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
+    }
   }
   g.output(LAST_HIDDEN_STATE, OnnxDataType.FLOAT, ['batch_size', 'sequence_length', D]);
 
@@ -158,8 +168,24 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     x = g.op('Gather', [table, inputIds], { axis: 0 });
   }
 
+  /** q/k/v as the GroupQueryAttention graph stores them (unscaled, separate), so both graphs share those weights. */
+  const separateQkv: QkvProjection = (h, l) => [
+    g.op('Mul', [linear(h, N.attnQ(l)), g.floats([1 / Math.sqrt(hd)], [])]),
+    linear(h, N.attnK(l)),
+    linear(h, N.attnV(l)),
+  ];
+  /** One MatMul for q, k and v (rows [wq / sqrt(headDim); wk; wv]), split after. */
+  const mergedQkv: QkvProjection = (h, l) =>
+    g.opMulti(
+      'Split',
+      [linear(h, qkvWeightName(l)), g.int64s([spec.nHeads * hd, KV * hd, KV * hd])],
+      [g.fresh('q'), g.fresh('k'), g.fresh('v')],
+      { axis: -1 },
+    ) as [string, string, string];
   if (options.fused && headDim(spec) % 16 === 0) {
-    x = fusedLayers(g, spec, x, attentionMask, linear, rmsNorm);
+    x = slots
+      ? slotLayers(g, spec, x, inputIds, positionIds, separateQkv, linear, rmsNorm)
+      : fusedLayers(g, spec, x, attentionMask, linear, rmsNorm);
   } else {
     // ORT's GroupQueryAttention needs head sizes that are multiples of 16; smaller heads keep explicit attention,
     // with the contrib RotaryEmbedding op when fused.
@@ -175,7 +201,9 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
       values.set(v, q.length + k.length);
       derived.set(qkvWeightName(l), { shape: [values.length / D, D], values });
     }
-    x = standardLayers(g, spec, x, attentionMask, positionIds, linear, rmsNorm, options.fused === true);
+    x = slots
+      ? slotLayers(g, spec, x, inputIds, positionIds, mergedQkv, linear, rmsNorm)
+      : standardLayers(g, spec, x, attentionMask, positionIds, linear, rmsNorm, options.fused === true);
   }
 
   // The final norm's result is itself the last_hidden_state output (no extra node; decode runs need not fetch it).
@@ -189,7 +217,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     const tableT = g.op('Transpose', [N.tokenEmbedding], { perm: [1, 0] });
     g.op('MatMul', [final, tableT], {}, { out: 'logits' });
   }
-  if (options.fused) usesContrib = true;
+  if (options.fused || slots) usesContrib = true;
 
   const opsetImport = [{ domain: '', version: options.opset ?? 17 }];
   if (usesContrib) opsetImport.push({ domain: 'com.microsoft', version: 1 });
@@ -203,14 +231,12 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
       { key: 'slmkit.architecture', value: 'llama' },
       { key: 'slmkit.weights', value: format },
       { key: 'slmkit.fused', value: options.fused ? 'true' : 'false' },
+      { key: 'slmkit.kv_layout', value: slots ? 'slots' : 'optimum' },
       { key: 'slmkit.rope_layout_in_graph', value: 'half' },
       { key: 'slmkit.source_rope_layout', value: model.spec.ropeLayout },
     ],
   };
 }
-
-type Linear = (x: string, name: string, scale?: number) => string;
-type Norm = (x: string, name: string) => string;
 
 /** The decoder layers in standard ONNX ops (any runtime): explicit RoPE, causal mask, GQA by broadcasting. */
 function standardLayers(
@@ -322,35 +348,6 @@ function standardLayers(
   }
 
   return x;
-}
-
-/** RoPE caches [contextLength, hd/2], computed in float32 steps as llama2.c does (pos * freq, then cos/sin). */
-function ropeCacheInitializers(g: GraphBuilder, spec: ModelSpec): { cos: string; sin: string } {
-  const hd = headDim(spec);
-  const positions = spec.contextLength;
-  const cosCache = new Float32Array(positions * (hd / 2));
-  const sinCache = new Float32Array(positions * (hd / 2));
-  for (let i = 0; i < hd / 2; i++) {
-    const freq = Math.fround(1 / Math.fround(spec.ropeTheta ** ((2 * i) / hd)));
-    for (let p = 0; p < positions; p++) {
-      const angle = Math.fround(p * freq);
-      cosCache[p * (hd / 2) + i] = Math.cos(angle);
-      sinCache[p * (hd / 2) + i] = Math.sin(angle);
-    }
-  }
-  return {
-    cos: g.float('rope.cos_cache', [positions, hd / 2], cosCache),
-    sin: g.float('rope.sin_cache', [positions, hd / 2], sinCache),
-  };
-}
-
-/** SwiGLU feed-forward block with its residual: x + down(silu(gate(h)) * up(h)). */
-function feedForward(g: GraphBuilder, x: string, layer: number, linear: Linear, rmsNorm: Norm): string {
-  const h = rmsNorm(x, N.ffnNorm(layer));
-  const gate = linear(h, N.ffnGate(layer));
-  const up = linear(h, N.ffnUp(layer));
-  const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-  return g.op('Add', [x, linear(act, N.ffnDown(layer))]);
 }
 
 /**
