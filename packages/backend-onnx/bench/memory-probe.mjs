@@ -31,7 +31,13 @@ const { values } = parseArgs({
 function memoryMB() {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-  return { rssMB: (kb('VmRSS') * 1024) / 1e6, peakMB: (kb('VmHWM') * 1024) / 1e6 };
+  const v8 = process.memoryUsage();
+  return {
+    rssMB: (kb('VmRSS') * 1024) / 1e6,
+    peakMB: (kb('VmHWM') * 1024) / 1e6,
+    heapMB: v8.heapTotal / 1e6,
+    buffersMB: v8.arrayBuffers / 1e6,
+  };
 }
 
 const stages = [];
@@ -114,7 +120,7 @@ if (values.child === 'floor') {
         r.tokensPerCpuSecond !== undefined ? `${r.tokensPerCpuSecond.toFixed(1)} tok/CPU s` : '',
       ].join(' ');
       process.stdout.write(
-        `  ${r.stage.padEnd(32)} RSS ${r.rssMB.toFixed(0).padStart(5)} MB  peak ${r.peakMB.toFixed(0).padStart(5)} MB  ${extra}\n`,
+        `  ${r.stage.padEnd(32)} RSS ${r.rssMB.toFixed(0).padStart(5)} MB  peak ${r.peakMB.toFixed(0).padStart(5)} MB  (V8 heap ${r.heapMB.toFixed(0).padStart(4)}, array buffers ${r.buffersMB.toFixed(0).padStart(4)})  ${extra}\n`,
       );
     }
   };

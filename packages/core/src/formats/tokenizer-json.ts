@@ -1,5 +1,5 @@
 import { ModelFormatError, UnsupportedFeatureError } from '../errors/index.js';
-import { BpeModel, MAX_BPE_VOCAB } from '../tokenizer/bpe-model.js';
+import { type BpeMerge, BpeModel, MAX_BPE_VOCAB } from '../tokenizer/bpe-model.js';
 import { buildDecoder } from '../tokenizer/decoders.js';
 import {
   asArray,
@@ -35,8 +35,8 @@ export interface TokenizerJsonContents {
 
 interface ParsedModel {
   model: WordModel;
-  /** id -> token text from the model's vocabulary. */
-  vocab: Map<number, string>;
+  /** id -> token text from the model's vocabulary (first text of an id wins; ids without a token are holes). */
+  vocab: string[];
   unkToken?: string;
   byteFallback: boolean;
   type: 'BPE' | 'WordPiece' | 'Unigram';
@@ -56,27 +56,32 @@ function vocabFromObject(value: unknown, ctx: JsonContext): Map<string, number> 
   return map;
 }
 
-function parseMerges(value: unknown, ctx: JsonContext): Array<[string, string]> {
+/** Checks the merges list ("left right" strings or [left, right] pairs) and returns it as is (no copy). */
+function parseMerges(value: unknown, ctx: JsonContext): ReadonlyArray<BpeMerge> {
   const list = asArray(value ?? [], ctx);
-  const merges: Array<[string, string]> = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (typeof item === 'string') {
-      const space = item.indexOf(' ', 1);
-      if (space < 0) fail(child(ctx, i), 'a merge must be "left right"', item);
-      merges[i] = [item.slice(0, space), item.slice(space + 1)];
-    } else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string') {
-      merges[i] = [item[0], item[1]];
-    } else {
+      if (item.indexOf(' ', 1) < 0) fail(child(ctx, i), 'a merge must be "left right"', item);
+    } else if (
+      !(Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string')
+    ) {
       fail(child(ctx, i), 'a merge must be "left right" or ["left", "right"]', item);
     }
   }
-  return merges;
+  return list as BpeMerge[];
 }
 
-function invert(vocab: Map<string, number>): Map<number, string> {
-  const byId = new Map<number, string>();
-  for (const [token, id] of vocab) if (!byId.has(id)) byId.set(id, token);
+/** id -> text (the first text of an id wins), without allocating per entry (Map.forEach, not entries()). */
+function invert(vocab: Map<string, number>): string[] {
+  let size = 0;
+  vocab.forEach((id) => {
+    if (id >= size) size = id + 1;
+  });
+  const byId: string[] = new Array(size);
+  vocab.forEach((id, token) => {
+    if (byId[id] === undefined) byId[id] = token;
+  });
   return byId;
 }
 
@@ -88,8 +93,9 @@ function parseModel(value: unknown, ctx: JsonContext): ParsedModel {
       const vocab = vocabFromObject(obj.vocab, child(ctx, 'vocab'));
       if (vocab.size > MAX_BPE_VOCAB)
         fail(child(ctx, 'vocab'), `holds ${vocab.size} tokens; at most ${MAX_BPE_VOCAB} are supported`);
-      for (const id of vocab.values())
+      vocab.forEach((id) => {
         if (id >= MAX_BPE_VOCAB) fail(child(ctx, 'vocab'), `token id ${id} is out of range`, id);
+      });
       const merges = parseMerges(obj.merges, child(ctx, 'merges'));
       const unkToken = optString(obj, 'unk_token', ctx);
       const byteFallback = optBool(obj, 'byte_fallback', ctx, false);
@@ -113,8 +119,9 @@ function parseModel(value: unknown, ctx: JsonContext): ParsedModel {
       if (unk === undefined)
         fail(child(ctx, 'unk_token'), `unk_token "${unkToken}" is not in the vocabulary`, unkToken);
       const continuations = new Map<string, number>();
-      for (const [token, id] of vocab)
+      vocab.forEach((id, token) => {
         if (prefix && token.startsWith(prefix)) continuations.set(token.slice(prefix.length), id);
+      });
       const model = new WordPieceModel({
         starts: vocab,
         continuations,
@@ -140,9 +147,7 @@ function parseModel(value: unknown, ctx: JsonContext): ParsedModel {
           : asInt(obj.unk_id, child(ctx, 'unk_id'), 0, pieces.length - 1);
       const byteFallback = optBool(obj, 'byte_fallback', ctx, false);
       const model = new UnigramModel({ pieces, scores, unkId, byteFallback });
-      const vocab = new Map<number, string>();
-      for (let i = 0; i < pieces.length; i++) vocab.set(i, pieces[i]);
-      return { model, vocab, unkToken: unkId === undefined ? undefined : pieces[unkId], byteFallback, type };
+      return { model, vocab: pieces, unkToken: unkId === undefined ? undefined : pieces[unkId], byteFallback, type };
     }
     default:
       throw new UnsupportedFeatureError(`tokenizer model type "${type}" is not supported`, {
@@ -284,12 +289,9 @@ export function parseTokenizerJson(contents: TokenizerJsonContents, file?: strin
   const parsed = parseModel(json.model, child(ctx, 'model'));
   const addedTokens = parseAddedTokens(json.added_tokens, child(ctx, 'added_tokens'));
 
-  let size = 0;
-  for (const id of parsed.vocab.keys()) size = Math.max(size, id + 1);
-  for (const t of addedTokens) size = Math.max(size, t.id + 1);
-  const vocab: string[] = new Array(size);
-  for (const [id, token] of parsed.vocab) vocab[id] = token;
+  const vocab = parsed.vocab;
   for (const t of addedTokens) vocab[t.id] = t.text;
+  const size = vocab.length;
 
   const textToId = new Map<string, number>();
   for (let id = 0; id < size; id++)

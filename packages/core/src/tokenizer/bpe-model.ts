@@ -1,15 +1,25 @@
 import { MinHeap } from './min-heap.js';
 import { byteTokenText } from './token-type.js';
 
-const PAIR_SHIFT = 2 ** 21;
-/** Largest vocabulary the packed merge table supports. */
-export const MAX_BPE_VOCAB = PAIR_SHIFT;
+/** Largest vocabulary the packed merge table supports (ids below 2^21, so a pair fits a double exactly). */
+export const MAX_BPE_VOCAB = 2 ** 21;
+
+/** A merge as [left, right] token texts, or as tokenizer.json writes it: "left right" (split at the first space after
+ * the first character). */
+export type BpeMerge = string | readonly [string, string];
+
+/** The two token texts of a merge. */
+function mergeParts(merge: BpeMerge): readonly [string, string] {
+  if (typeof merge !== 'string') return merge;
+  const space = merge.indexOf(' ', 1);
+  return [merge.slice(0, space), merge.slice(space + 1)];
+}
 
 export interface BpeModelOptions {
   /** Token text -> id. */
   vocab: ReadonlyMap<string, number>;
-  /** Merges in priority order (rank 0 first), as [left, right] token texts. */
-  merges: ReadonlyArray<readonly [string, string]>;
+  /** Merges in priority order (rank 0 first). */
+  merges: ReadonlyArray<BpeMerge>;
   /** Split characters missing from the vocabulary into `<0xXX>` byte tokens (SentencePiece-converted models). */
   byteFallback?: boolean;
   /** A word that is already a token is kept whole (llama3). */
@@ -38,11 +48,15 @@ const CACHE_LIMIT = 20000;
 
 /**
  * Rank-based BPE (the Hugging Face / tiktoken algorithm): start from characters (or bytes), repeatedly merge the
- * adjacent pair with the lowest merge rank. Merges are packed as `left * 2^21 + right` -> `rank * 2^21 + merged`.
+ * adjacent pair with the lowest merge rank. The merge table maps `left * pairShift + right` -> rank, and
+ * `#mergedByRank[rank]` holds the merged id; `pairShift` is the smallest power of two above every id, so for
+ * vocabularies up to 2^15 keys and ranks are small integers (no boxed numbers in the map).
  */
 export class BpeModel {
   readonly #vocab: ReadonlyMap<string, number>;
   readonly #merges = new Map<number, number>();
+  readonly #mergedByRank: Int32Array;
+  readonly #pairShift: number;
   readonly #byteFallback: boolean;
   readonly #ignoreMerges: boolean;
   readonly #unk: number | undefined;
@@ -62,10 +76,18 @@ export class BpeModel {
     this.#prefix = options.continuingSubwordPrefix ?? '';
     this.#suffix = options.endOfWordSuffix ?? '';
     this.#unk = options.unkToken === undefined ? undefined : options.vocab.get(options.unkToken);
+    let maxId = 0;
+    options.vocab.forEach((id) => {
+      if (id > maxId) maxId = id;
+    });
+    let shift = 1;
+    while (shift <= maxId) shift *= 2;
+    this.#pairShift = shift;
+    this.#mergedByRank = new Int32Array(options.merges.length);
     let skipped = 0;
     const prefixLength = this.#prefix.length;
     for (let rank = 0; rank < options.merges.length; rank++) {
-      const [a, b] = options.merges[rank];
+      const [a, b] = mergeParts(options.merges[rank]);
       const left = this.#vocab.get(a);
       const right = this.#vocab.get(b);
       const merged = this.#vocab.get(a + (prefixLength > 0 && b.startsWith(this.#prefix) ? b.slice(prefixLength) : b));
@@ -73,8 +95,11 @@ export class BpeModel {
         skipped++;
         continue;
       }
-      const key = left * PAIR_SHIFT + right;
-      if (!this.#merges.has(key)) this.#merges.set(key, rank * PAIR_SHIFT + merged);
+      const key = left * shift + right;
+      if (!this.#merges.has(key)) {
+        this.#merges.set(key, rank);
+        this.#mergedByRank[rank] = merged;
+      }
     }
     this.skippedMerges = skipped;
     if (this.#byteFallback) {
@@ -132,14 +157,15 @@ export class BpeModel {
     if (nodes.length === 1) return [nodes[0].id];
 
     const merges = this.#merges;
+    const shift = this.#pairShift;
     const heap = new MinHeap<Candidate>((a, b) => a.rank < b.rank || (a.rank === b.rank && a.left < b.left));
     const consider = (left: number) => {
       if (left < 0) return;
       const right = nodes[left].next;
       if (right < 0) return;
-      const packed = merges.get(nodes[left].id * PAIR_SHIFT + nodes[right].id);
-      if (packed === undefined) return;
-      heap.push({ rank: Math.floor(packed / PAIR_SHIFT), left, leftId: nodes[left].id, rightId: nodes[right].id });
+      const rank = merges.get(nodes[left].id * shift + nodes[right].id);
+      if (rank === undefined) return;
+      heap.push({ rank, left, leftId: nodes[left].id, rightId: nodes[right].id });
     };
     for (let i = 0; i < nodes.length - 1; i++) consider(i);
     for (let c = heap.pop(); c !== undefined; c = heap.pop()) {
@@ -147,8 +173,7 @@ export class BpeModel {
       if (left.id !== c.leftId || left.next < 0) continue;
       const right = nodes[left.next];
       if (right.id !== c.rightId) continue;
-      const packed = merges.get(c.leftId * PAIR_SHIFT + c.rightId) as number;
-      left.id = packed % PAIR_SHIFT;
+      left.id = this.#mergedByRank[c.rank];
       right.id = -1;
       left.next = right.next;
       if (right.next >= 0) nodes[right.next].prev = c.left;
