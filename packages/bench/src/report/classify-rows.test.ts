@@ -97,7 +97,7 @@ describe('classification report rows', () => {
     expect(md).toContain('## Text classification');
     expect(md).toContain('| vader-sentiment@1.1.3 (lexicon) | vader | dev |');
     expect(md).toContain(
-      '| teacher -> student | tfjs | 500 / 1.0K (50.00%) | 80.00% / 82.00% | 102.50% | 4.00x | 2.50x |',
+      '| teacher -> student | tfjs | 500 / 1.0K (50.00%) | 80.000% / 82.000% | 102.50% | 4.00x | 2.50x |',
     );
     expect(md).toContain('- tfjs: tfjs way');
     expect(classifySections(cells.filter((c) => c.backend === 'vader'))).not.toContain('Teacher vs student');
