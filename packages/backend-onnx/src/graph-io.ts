@@ -42,7 +42,10 @@ export function describeGraphIo(
       requireName(outputs, presentValueName(l), 'output');
     }
   }
-  if (slots) requireName(inputs, 'position_ids', 'input');
+  if (slots) {
+    requireName(inputs, 'position_ids', 'input');
+    requireName(outputs, SLOT_NAMES.lastLogits, 'output');
+  }
   const cacheInput = (n: string) =>
     slots ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias : n.startsWith('past_key_values.');
   const extra = [...inputs].filter(

@@ -42,7 +42,7 @@ describe('ONNX embeddings (the last_hidden_state output)', () => {
     }
   });
 
-  it('the decode loop fetches only logits and the KV cache, never last_hidden_state', async () => {
+  it('the decode loop fetches only logits (all rows, or the last row alone) and the KV cache, never last_hidden_state', async () => {
     const backend = createOnnxBackend({ fused: true });
     const model = (await backend.load(createRandomModel(goldenContinuations.random.model))) as OnnxLoadedModel;
     try {
@@ -51,11 +51,12 @@ describe('ONNX embeddings (the last_hidden_state output)', () => {
       await sequence.forward([1, 5, 6], { logits: 'all' });
       await sequence.forward([7]);
       expect(run).toHaveBeenCalledTimes(2);
-      for (const call of run.mock.calls) {
-        const fetches = call[1] as Record<string, unknown>;
-        expect(Object.keys(fetches)).toContain('logits');
-        expect(Object.keys(fetches)).not.toContain(LAST_HIDDEN_STATE);
-      }
+      const fetched = run.mock.calls.map((call) => Object.keys(call[1] as Record<string, unknown>));
+      // KV-slot graph (the default here): 'all' fetches every row; a one-row request fetches last_logits only.
+      expect(fetched[0]).toContain('logits');
+      expect(fetched[1]).toContain('last_logits');
+      expect(fetched[1]).not.toContain('logits');
+      for (const names of fetched) expect(names).not.toContain(LAST_HIDDEN_STATE);
       run.mockRestore();
     } finally {
       await backend.dispose();

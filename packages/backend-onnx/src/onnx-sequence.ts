@@ -126,14 +126,19 @@ export class OnnxSequence implements Sequence {
     }
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;
-    if (this.#logitBuffer.length < n * vocab) {
-      this.#logitBuffer = new Float32Array(n * vocab);
+    const mode = options.logits ?? 'last';
+    // KV-slot graphs also output the last position's logits alone; fetching only that skips n - 1 projections.
+    const lastOnly = io.kvLayout === 'slots' && mode !== 'all';
+    const rows = lastOnly ? 1 : n;
+    const logitsName = lastOnly ? io.slotNames.lastLogits : 'logits';
+    if (this.#logitBuffer.length < rows * vocab) {
+      this.#logitBuffer = new Float32Array(rows * vocab);
       this.#stepLogits = undefined;
     }
-    const logitView = this.#logitBuffer.subarray(0, n * vocab);
-    if (!io.preallocateOutputs) fetches.logits = null;
-    else if (n > 1) fetches.logits = rt.createTensor('float32', logitView, [1, n, vocab]);
-    else fetches.logits = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
+    const logitView = this.#logitBuffer.subarray(0, rows * vocab);
+    if (!io.preallocateOutputs) fetches[logitsName] = null;
+    else if (rows > 1) fetches[logitsName] = rt.createTensor('float32', logitView, [1, rows, vocab]);
+    else fetches[logitsName] = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
     this.#cache.addFeeds(n, feeds, fetches);
     let results: InferenceSession.ReturnType;
     try {
@@ -145,12 +150,11 @@ export class OnnxSequence implements Sequence {
         cause: error,
       });
     }
-    if (!io.preallocateOutputs) logitView.set(results.logits.data as Float32Array);
+    if (!io.preallocateOutputs) logitView.set(results[logitsName].data as Float32Array);
     this.#cache.commit(n, results);
     this.#tokens.push(...tokens);
     this.#counters.evaluatedTokens += n;
     this.#counters.forwardCalls++;
-    const mode = options.logits ?? 'last';
     if (mode === 'none') return Logits.empty(vocab);
     if (mode === 'all') {
       return new Logits(
@@ -159,7 +163,7 @@ export class OnnxSequence implements Sequence {
         Array.from({ length: n }, (_, i) => past + i),
       );
     }
-    return new Logits(logitView.slice((n - 1) * vocab, n * vocab), vocab, [total - 1]);
+    return new Logits(logitView.slice((rows - 1) * vocab, rows * vocab), vocab, [total - 1]);
   }
 
   truncate(length: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { ModelProto } from '../proto/onnx-codec.js';
 import { OnnxDataType } from '../proto/onnx-codec.js';
 import { GraphBuilder } from './graph-builder.js';
 import { feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
-import { declareSlotIo, type QkvProjection, slotLayers } from './slot-layers.js';
+import { declareSlotIo, type QkvProjection, SLOT_NAMES, slotLayers } from './slot-layers.js';
 import { DEFAULT_QUANT_BLOCK_SIZE, quantizeBlockwise8, transpose } from './weight-encoding.js';
 
 /** How the weight matrices are stored. */
@@ -209,13 +209,28 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
   // The final norm's result is itself the last_hidden_state output (no extra node; decode runs need not fetch it).
   const final = rmsNorm(x, N.outputNorm, LAST_HIDDEN_STATE);
   const outputName = spec.tiedEmbeddings ? N.tokenEmbedding : N.output;
-  if (format === 'int8' || !spec.tiedEmbeddings) {
-    // linear() stores its own transposed (fp32) or quantised copy; with int8 a tied table is shared with Gather.
-    const logits = linear(final, outputName);
-    g.op('Identity', [logits], {}, { out: 'logits' });
-  } else {
-    const tableT = g.op('Transpose', [N.tokenEmbedding], { perm: [1, 0] });
-    g.op('MatMul', [final, tableT], {}, { out: 'logits' });
+  let tiedTableT: string | undefined;
+  let outputWeightT: string | undefined;
+  /** hidden [B, S, D] -> `out` [B, S, vocab]; every call shares one classifier weight. */
+  const vocabProjection = (hidden: string, out: string) => {
+    if (format === 'int8') {
+      // linear() caches the quantised weight by name; with int8 a tied table is shared with Gather.
+      g.op('Identity', [linear(hidden, outputName)], {}, { out });
+    } else if (!spec.tiedEmbeddings) {
+      const [n, k] = shapeOf(outputName);
+      outputWeightT ??= g.float(`${outputName}.T`, [k, n], transpose(valuesOf(outputName), n, k));
+      g.op('MatMul', [hidden, outputWeightT], {}, { out });
+    } else {
+      tiedTableT ??= g.op('Transpose', [N.tokenEmbedding], { perm: [1, 0] });
+      g.op('MatMul', [hidden, tiedTableT], {}, { out });
+    }
+  };
+  vocabProjection(final, 'logits');
+  if (slots) {
+    // The last position only: a prefill that needs one row skips S - 1 vocabulary projections (ORT runs only what
+    // the fetched outputs need).
+    const lastHidden = g.op('Slice', [final, g.int64s([-1]), g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]);
+    vocabProjection(lastHidden, SLOT_NAMES.lastLogits);
   }
   if (options.fused || slots) usesContrib = true;
 
