@@ -42,10 +42,7 @@ export function describeGraphIo(
       requireName(outputs, presentValueName(l), 'output');
     }
   }
-  if (slots) {
-    requireName(inputs, 'position_ids', 'input');
-    requireName(outputs, SLOT_NAMES.lastLogits, 'output');
-  }
+  if (slots) requireName(inputs, 'position_ids', 'input');
   const cacheInput = (n: string) =>
     slots ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias : n.startsWith('past_key_values.');
   const extra = [...inputs].filter(
@@ -81,6 +78,7 @@ export function describeGraphIo(
     presentValue: presentValueName,
     preallocateOutputs: runtime.name === 'onnxruntime-node',
     kvLayout: slots ? 'slots' : 'optimum',
+    hasLastLogits: outputs.has(SLOT_NAMES.lastLogits),
     slotNames: SLOT_NAMES,
     file,
   };

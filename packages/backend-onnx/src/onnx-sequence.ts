@@ -32,6 +32,8 @@ export interface OnnxGraphIo {
   preallocateOutputs: boolean;
   /** `optimum`: past_key_values / present (any decoder); `slots`: slmkit's KV-slot decoder (`SLOT_NAMES`). */
   kvLayout: 'optimum' | 'slots';
+  /** Whether the graph has `last_logits` (the last position's logits alone; KV-slot graphs). */
+  hasLastLogits: boolean;
   slotNames: typeof SLOT_NAMES;
   file: string;
 }
@@ -128,7 +130,7 @@ export class OnnxSequence implements Sequence {
     const vocab = io.vocabSize;
     const mode = options.logits ?? 'last';
     // KV-slot graphs also output the last position's logits alone; fetching only that skips n - 1 projections.
-    const lastOnly = io.kvLayout === 'slots' && mode !== 'all';
+    const lastOnly = io.hasLastLogits && mode !== 'all';
     const rows = lastOnly ? 1 : n;
     const logitsName = lastOnly ? io.slotNames.lastLogits : 'logits';
     if (this.#logitBuffer.length < rows * vocab) {
