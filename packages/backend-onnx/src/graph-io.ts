@@ -44,7 +44,9 @@ export function describeGraphIo(
   }
   if (slots) requireName(inputs, 'position_ids', 'input');
   const cacheInput = (n: string) =>
-    slots ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias : n.startsWith('past_key_values.');
+    slots
+      ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias || n === SLOT_NAMES.logitsFrom
+      : n.startsWith('past_key_values.');
   const extra = [...inputs].filter(
     (n) => !cacheInput(n) && !['input_ids', 'attention_mask', 'position_ids'].includes(n),
   );
@@ -78,7 +80,7 @@ export function describeGraphIo(
     presentValue: presentValueName,
     preallocateOutputs: runtime.name === 'onnxruntime-node',
     kvLayout: slots ? 'slots' : 'optimum',
-    hasLastLogits: outputs.has(SLOT_NAMES.lastLogits),
+    hasLogitsFrom: inputs.has(SLOT_NAMES.logitsFrom),
     slotNames: SLOT_NAMES,
     file,
   };

@@ -49,14 +49,18 @@ describe('ONNX embeddings (the last_hidden_state output)', () => {
       const run = vi.spyOn(model.session, 'run');
       const sequence = await model.createSequence();
       await sequence.forward([1, 5, 6], { logits: 'all' });
-      await sequence.forward([7]);
+      await sequence.forward([7, 8, 9]);
       expect(run).toHaveBeenCalledTimes(2);
       const fetched = run.mock.calls.map((call) => Object.keys(call[1] as Record<string, unknown>));
-      // KV-slot graph (the default here): 'all' fetches every row; a one-row request fetches last_logits only.
-      expect(fetched[0]).toContain('logits');
-      expect(fetched[1]).toContain('last_logits');
-      expect(fetched[1]).not.toContain('logits');
-      for (const names of fetched) expect(names).not.toContain(LAST_HIDDEN_STATE);
+      // KV-slot graph (the default here): 'all' asks for logits from position 0, a one-row request from the last.
+      const from = run.mock.calls.map((call) =>
+        Number((call[0] as Record<string, { data: BigInt64Array }>).logits_from.data[0]),
+      );
+      expect(from).toEqual([0, 2]);
+      for (const names of fetched) {
+        expect(names).toContain('logits');
+        expect(names).not.toContain(LAST_HIDDEN_STATE);
+      }
       run.mockRestore();
     } finally {
       await backend.dispose();

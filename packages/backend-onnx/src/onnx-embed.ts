@@ -56,6 +56,8 @@ export async function embedWithSession(
     // One free slot (masked): the run attends to the new tokens only.
     const names = io.slotNames;
     feeds[names.pastBias] = rt.createTensor('float32', Float32Array.of(MASKED), [1, 1, 1, 1]);
+    // Every input must be fed; logits are not fetched, so the smallest range.
+    if (io.hasLogitsFrom) feeds[names.logitsFrom] = rt.createTensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]);
     const zeros = new Float32Array(io.kvHeads * io.headDim);
     for (let l = 0; l < io.layers; l++) {
       feeds[names.cacheKeyT(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, io.headDim, 1]);

@@ -32,8 +32,8 @@ export interface OnnxGraphIo {
   preallocateOutputs: boolean;
   /** `optimum`: past_key_values / present (any decoder); `slots`: slmkit's KV-slot decoder (`SLOT_NAMES`). */
   kvLayout: 'optimum' | 'slots';
-  /** Whether the graph has `last_logits` (the last position's logits alone; KV-slot graphs). */
-  hasLastLogits: boolean;
+  /** Whether the graph takes `logits_from` (KV-slot graphs: logits only from that position on). */
+  hasLogitsFrom: boolean;
   slotNames: typeof SLOT_NAMES;
   file: string;
 }
@@ -61,6 +61,18 @@ export class OnnxSequence implements Sequence {
     this.contextSize = contextSize;
     this.#cache = createDecoderCache(io, contextSize);
     this.#onDispose = onDispose;
+  }
+
+  /** `logits_from` tensors for 0 (every row) and for each single-row start, reused (runs are serial). */
+  #logitsFromTensors = new Map<number, Tensor>();
+
+  #logitsFrom(from: number): Tensor {
+    let tensor = this.#logitsFromTensors.get(from);
+    if (!tensor) {
+      tensor = this.#io.runtime.createTensor('int64', BigInt64Array.of(BigInt(from)), [1]);
+      if (this.#logitsFromTensors.size < 64) this.#logitsFromTensors.set(from, tensor);
+    }
+    return tensor;
   }
 
   /** input_ids and position_ids tensors for one token at `position` (reused across single-token steps). */
@@ -129,18 +141,18 @@ export class OnnxSequence implements Sequence {
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;
     const mode = options.logits ?? 'last';
-    // KV-slot graphs also output the last position's logits alone; fetching only that skips n - 1 projections.
-    const lastOnly = io.hasLastLogits && mode !== 'all';
+    // KV-slot graphs compute logits from `logits_from` on: the last row alone skips n - 1 projections.
+    const lastOnly = io.hasLogitsFrom && mode !== 'all';
     const rows = lastOnly ? 1 : n;
-    const logitsName = lastOnly ? io.slotNames.lastLogits : 'logits';
+    if (io.hasLogitsFrom) feeds[io.slotNames.logitsFrom] = this.#logitsFrom(lastOnly ? n - 1 : 0);
     if (this.#logitBuffer.length < rows * vocab) {
       this.#logitBuffer = new Float32Array(rows * vocab);
       this.#stepLogits = undefined;
     }
     const logitView = this.#logitBuffer.subarray(0, rows * vocab);
-    if (!io.preallocateOutputs) fetches[logitsName] = null;
-    else if (rows > 1) fetches[logitsName] = rt.createTensor('float32', logitView, [1, rows, vocab]);
-    else fetches[logitsName] = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
+    if (!io.preallocateOutputs) fetches.logits = null;
+    else if (rows > 1) fetches.logits = rt.createTensor('float32', logitView, [1, rows, vocab]);
+    else fetches.logits = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
     this.#cache.addFeeds(n, feeds, fetches);
     let results: InferenceSession.ReturnType;
     try {
@@ -152,7 +164,7 @@ export class OnnxSequence implements Sequence {
         cause: error,
       });
     }
-    if (!io.preallocateOutputs) logitView.set(results[logitsName].data as Float32Array);
+    if (!io.preallocateOutputs) logitView.set(results.logits.data as Float32Array);
     this.#cache.commit(n, results);
     this.#tokens.push(...tokens);
     this.#counters.evaluatedTokens += n;

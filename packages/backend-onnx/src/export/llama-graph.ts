@@ -79,7 +79,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     : g.input(ONNX_INPUT_NAMES.attentionMask, OnnxDataType.INT64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input(ONNX_INPUT_NAMES.positionIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
   if (slots) {
-    g.output('logits', OnnxDataType.FLOAT, ['batch_size', 'sequence_length', spec.vocabSize]);
+    g.output('logits', OnnxDataType.FLOAT, ['batch_size', 'logit_positions', spec.vocabSize]);
     declareSlotIo(g, spec);
   } else {
     for (let l = 0; l < spec.nLayers; l++) {
@@ -211,7 +211,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
   const outputName = spec.tiedEmbeddings ? N.tokenEmbedding : N.output;
   let tiedTableT: string | undefined;
   let outputWeightT: string | undefined;
-  /** hidden [B, S, D] -> `out` [B, S, vocab]; every call shares one classifier weight. */
+  /** hidden [B, S, D] -> `out` [B, S, vocab]. */
   const vocabProjection = (hidden: string, out: string) => {
     if (format === 'int8') {
       // linear() caches the quantised weight by name; with int8 a tied table is shared with Gather.
@@ -225,13 +225,12 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
       g.op('MatMul', [hidden, tiedTableT], {}, { out });
     }
   };
-  vocabProjection(final, 'logits');
-  if (slots) {
-    // The last position only: a prefill that needs one row skips S - 1 vocabulary projections (ORT runs only what
-    // the fetched outputs need).
-    const lastHidden = g.op('Slice', [final, g.int64s([-1]), g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]);
-    vocabProjection(lastHidden, SLOT_NAMES.lastLogits);
-  }
+  // KV-slot graphs project only positions from `logits_from` on: a prefill that needs one row skips S - 1
+  // vocabulary projections and the [S, vocab] output copy. One MatMul either way, so ORT prepacks its weight once.
+  vocabProjection(
+    slots ? g.op('Slice', [final, SLOT_NAMES.logitsFrom, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]) : final,
+    'logits',
+  );
   if (options.fused || slots) usesContrib = true;
 
   const opsetImport = [{ domain: '', version: options.opset ?? 17 }];

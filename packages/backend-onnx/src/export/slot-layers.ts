@@ -8,7 +8,8 @@ import { feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } fr
  * - in: `input_ids` / `position_ids` [1, S]; `past_bias` [1, 1, 1, C] (0 where a cache slot holds a past token,
  *   -1e9 elsewhere); per layer `cache.{i}.key_t` [1, KV, headDim, C] (keys transposed) and `cache.{i}.value`
  *   [1, KV, C, headDim] — fixed-capacity buffers that the caller owns and fills;
- * - out: `logits` (every position), `last_logits` (the last one), `last_hidden_state`, and per layer only the new tokens' `new.{i}.key_t` [1, KV, headDim, S] and
+ * - in: `logits_from` (int64 [1]): `logits` covers positions from there on (0: all; S - 1: the last one);
+ * - out: `logits` [1, S - logits_from, vocab], `last_hidden_state`, and per layer only the new tokens' `new.{i}.key_t` [1, KV, headDim, S] and
  *   `new.{i}.value` [1, KV, S, headDim], which the caller writes into its buffers.
  *
  * Attention is split into the cached part (scores against the whole capacity, masked by `past_bias`) and the new
@@ -22,15 +23,15 @@ export const SLOT_NAMES = {
   cacheValue: (layer: number) => `cache.${layer}.value`,
   newKeyT: (layer: number) => `new.${layer}.key_t`,
   newValue: (layer: number) => `new.${layer}.value`,
-  /** Logits of the last position only, [1, 1, vocab]. */
-  lastLogits: 'last_logits',
+  /** First position whose logits the graph computes (int64 [1]): 0 for all, S - 1 for the last one only. */
+  logitsFrom: 'logits_from',
 } as const;
 
 /** Declares the KV-slot inputs and per-layer outputs (after `input_ids`/`position_ids` and `logits`). */
 export function declareSlotIo(g: GraphBuilder, spec: ModelSpec): void {
   const KV = spec.nKvHeads;
   const hd = headDim(spec);
-  g.output(SLOT_NAMES.lastLogits, OnnxDataType.FLOAT, [1, 1, spec.vocabSize]);
+  g.input(SLOT_NAMES.logitsFrom, OnnxDataType.INT64, [1]);
   g.input(SLOT_NAMES.pastBias, OnnxDataType.FLOAT, [1, 1, 1, 'capacity']);
   for (let l = 0; l < spec.nLayers; l++) {
     g.input(SLOT_NAMES.cacheKeyT(l), OnnxDataType.FLOAT, [1, KV, hd, 'capacity']);
