@@ -200,12 +200,12 @@ export class OnnxBackend implements Backend {
     };
   }
 
-  #prepareInMemory(model: ModelData): PreparedModel {
+  async #prepareInMemory(model: ModelData): Promise<PreparedModel> {
     validateModelSpec(model.spec);
     validateLlamaWeights(model.spec, model.weights);
     const weights = this.#options.dtype === 'int8' ? 'int8' : 'fp32';
     const fused = this.#options.dtype === 'portable' ? false : (this.#options.fused ?? true);
-    const bytes = encodeOnnxModel(
+    const bytes = await encodeOnnxModel(
       buildLlamaOnnxModel(model, {
         weights,
         fused,

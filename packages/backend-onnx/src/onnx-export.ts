@@ -137,7 +137,7 @@ export async function exportOnnxFolder(
         if (variant !== 'portable') sharedData.set(format, external.written);
       }
     }
-    const bytes = encodeOnnxModel(graph);
+    const bytes = await encodeOnnxModel(graph);
     throwIfAborted(options.signal, 'ONNX export');
     report((index + 0.5) / variants.length, `writing ${variant} graph`);
     await writeAtomic(join(dir, name), bytes);

@@ -150,7 +150,7 @@ describe('bad input gives typed errors naming what is missing', () => {
     return dir;
   }
 
-  function graphWithoutCache(): Uint8Array {
+  function graphWithoutCache(): Promise<Uint8Array> {
     const g = new GraphBuilder();
     const ids = g.input('input_ids', OnnxDataType.INT64, ['batch', 'seq']);
     g.output('logits', OnnxDataType.FLOAT, ['batch', 'seq', 8]);
@@ -160,7 +160,7 @@ describe('bad input gives typed errors naming what is missing', () => {
   }
 
   it('a folder with no tokenizer.json -> NotFoundError naming tokenizer.json', async () => {
-    const dir = await folderWith('no-tokenizer', graphWithoutCache(), false);
+    const dir = await folderWith('no-tokenizer', await graphWithoutCache(), false);
     const error = await createOnnxBackend()
       .load(dir)
       .catch((e: unknown) => e);
@@ -171,7 +171,7 @@ describe('bad input gives typed errors naming what is missing', () => {
   it.skipIf(!stories)(
     `an ONNX graph without the KV-cache inputs -> ModelFormatError naming the input${skipReason}`,
     async () => {
-      const dir = await folderWith('no-cache-inputs', graphWithoutCache());
+      const dir = await folderWith('no-cache-inputs', await graphWithoutCache());
       const error = await createOnnxBackend()
         .load(dir)
         .catch((e: unknown) => e);

@@ -4,15 +4,19 @@ import { GraphBuilder } from '../export/graph-builder.js';
 import { decodeOnnxModel, encodeOnnxModel, int64ToNumber, OnnxDataType } from './onnx-codec.js';
 
 describe('ONNX protobuf codec (protobufjs, onnx.proto field numbers)', () => {
-  it('round-trips a graph: nodes, attributes, initializers, symbolic dims, opsets', () => {
+  it('round-trips a graph: nodes, attributes, initializers, symbolic dims, opsets', async () => {
     const g = new GraphBuilder();
     const x = g.input('x', OnnxDataType.FLOAT, ['batch', 3]);
     const w = g.float('w', [3, 2], Float32Array.from([1, 2, 3, 4, 5, 6]));
     const y = g.op('MatMul', [x, w]);
     g.op('Softmax', [y], { axis: -1 }, { out: 'y' });
     g.output('y', OnnxDataType.FLOAT, ['batch', 2]);
-    const bytes = encodeOnnxModel({ irVersion: 8, graph: g.graph('tiny'), opsetImport: [{ domain: '', version: 17 }] });
-    const model = decodeOnnxModel(bytes, 'tiny.onnx');
+    const bytes = await encodeOnnxModel({
+      irVersion: 8,
+      graph: g.graph('tiny'),
+      opsetImport: [{ domain: '', version: 17 }],
+    });
+    const model = await decodeOnnxModel(bytes, 'tiny.onnx');
     expect(int64ToNumber(model.irVersion)).toBe(8);
     expect(model.opsetImport.map((o) => [o.domain, int64ToNumber(o.version)])).toEqual([['', 17]]);
     expect(model.graph.node.map((n) => n.opType)).toEqual(['MatMul', 'Softmax']);
@@ -25,14 +29,18 @@ describe('ONNX protobuf codec (protobufjs, onnx.proto field numbers)', () => {
     expect(int64ToNumber(dims[1].dimValue)).toBe(3);
   });
 
-  it('a truncated or corrupt file is a ModelFormatError naming the file', () => {
+  it('a truncated or corrupt file is a ModelFormatError naming the file', async () => {
     const g = new GraphBuilder();
     g.op('Identity', [g.input('x', OnnxDataType.FLOAT, [1])], {}, { out: 'y' });
-    const bytes = encodeOnnxModel({ irVersion: 8, graph: g.graph('t'), opsetImport: [{ domain: '', version: 17 }] });
+    const bytes = await encodeOnnxModel({
+      irVersion: 8,
+      graph: g.graph('t'),
+      opsetImport: [{ domain: '', version: 17 }],
+    });
     for (const bad of [bytes.subarray(0, bytes.length - 3), Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])]) {
       let error: unknown;
       try {
-        decodeOnnxModel(bad, 'bad.onnx');
+        await decodeOnnxModel(bad, 'bad.onnx');
       } catch (e) {
         error = e;
       }

@@ -1,5 +1,5 @@
 import { ModelFormatError } from '@slmkit/core';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { ONNX_PROTO_DESCRIPTOR } from './onnx-descriptor.js';
 
 /** ONNX TensorProto.DataType values used here. */
@@ -78,26 +78,31 @@ export interface ModelProto {
   metadataProps?: { key: string; value: string }[];
 }
 
-let modelType: protobuf.Type | undefined;
+let modelType: Promise<protobuf.Type> | undefined;
 
-function onnxModelType(): protobuf.Type {
-  modelType ??= protobuf.Root.fromJSON(ONNX_PROTO_DESCRIPTOR as unknown as protobuf.INamespace).lookupType(
-    'onnx.ModelProto',
+/**
+ * The ModelProto type, built on first use: protobufjs is imported only by code that writes or parses ONNX bytes, so
+ * loading a model folder (onnxruntime reads the file itself) never pays for it.
+ */
+function onnxModelType(): Promise<protobuf.Type> {
+  modelType ??= import('protobufjs').then(({ default: runtime }) =>
+    runtime.Root.fromJSON(ONNX_PROTO_DESCRIPTOR as unknown as protobuf.INamespace).lookupType('onnx.ModelProto'),
   );
   return modelType;
 }
 
 /** Serialises a model with protobufjs. */
-export function encodeOnnxModel(model: ModelProto): Uint8Array {
-  const type = onnxModelType();
+export async function encodeOnnxModel(model: ModelProto): Promise<Uint8Array> {
+  const type = await onnxModelType();
   return type.encode(type.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
 
 /** Parses ONNX bytes; throws ModelFormatError naming the file when they are not a valid ModelProto. */
-export function decodeOnnxModel(bytes: Uint8Array, file?: string): ModelProto {
+export async function decodeOnnxModel(bytes: Uint8Array, file?: string): Promise<ModelProto> {
+  const type = await onnxModelType();
   let decoded: protobuf.Message;
   try {
-    decoded = onnxModelType().decode(bytes);
+    decoded = type.decode(bytes);
   } catch (error) {
     throw new ModelFormatError(
       `is not a readable ONNX model (truncated or corrupt protobuf): ${(error as Error).message}`,
@@ -107,7 +112,7 @@ export function decodeOnnxModel(bytes: Uint8Array, file?: string): ModelProto {
       },
     );
   }
-  const model = onnxModelType().toObject(decoded, { longs: Number, defaults: true, arrays: true }) as ModelProto;
+  const model = type.toObject(decoded, { longs: Number, defaults: true, arrays: true }) as ModelProto;
   if (!model.graph || model.graph.node.length === 0) {
     throw new ModelFormatError('ONNX model has no graph nodes', { file, field: 'graph' });
   }
