@@ -74,6 +74,15 @@ describe.skipIf(!stories)(`stories260K greedy equals the llama2.c reference${ski
     expect(common).toBeGreaterThanOrEqual(40);
   });
 
+  it('kvLayout "slots" on a third-party folder (no KV-slot graph) -> NotFoundError naming the file; auto runs Optimum', async () => {
+    const backend = createOnnxBackend({ kvLayout: 'slots' });
+    const error = await backend.load(stories!.hfOnnx).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOT_FOUND', field: 'kvLayout' });
+    expect(String((error as SlmError).file)).toMatch(/model_slots\.onnx$/);
+    const auto = await greedy(stories!.hfOnnx);
+    expect(String(auto.info.details?.file)).toMatch(/model\.onnx$/);
+  });
+
   it('from the llama2.c files, exported on the fly into the cache folder', async () => {
     const result = await greedy(stories!.model);
     expect(result.tokens).toEqual(golden.ids);
