@@ -30,8 +30,12 @@ const steps = Number(values.tokens);
 const file = join(values.dir, 'onnx/model.onnx');
 const weightBytes = statSync(file).size + (existsSync(`${file}_data`) ? statSync(`${file}_data`).size : 0);
 
-const backend = createOnnxBackend({ threads: 1, dtype: 'fp32' });
+// The bare loops drive the Optimum graph (model.onnx); `sequence.forward` runs both layouts.
+const backend = createOnnxBackend({ threads: 1, dtype: 'fp32', kvLayout: 'optimum' });
 const model = await backend.load(values.dir);
+const slotsModel = existsSync(join(values.dir, 'onnx/model_slots.onnx'))
+  ? await createOnnxBackend({ threads: 1, dtype: 'fp32', kvLayout: 'slots' }).load(values.dir)
+  : undefined;
 const session = model.session;
 const layers = model.spec.nLayers;
 const heads = model.spec.nKvHeads;
@@ -96,8 +100,8 @@ async function bareLoop(mode) {
   return (cpu.user + cpu.system) / 1000 / steps;
 }
 
-async function forwardLoop() {
-  const sequence = await model.createSequence();
+async function forwardLoop(loaded = model) {
+  const sequence = await loaded.createSequence();
   let token = argmax((await sequence.forward(prompt)).last());
   const start = process.cpuUsage();
   for (let i = 0; i < steps; i++) token = argmax((await sequence.forward([token])).last());
@@ -125,7 +129,8 @@ const modes = {
   'run, logits only': () => bareLoop('logits'),
   'run, presents pre-allocated': () => bareLoop('presents'),
   ...(gqa ? { 'run, share-buffer': () => bareLoop('share') } : {}),
-  'sequence.forward': forwardLoop,
+  'sequence.forward (Optimum graph)': () => forwardLoop(model),
+  ...(slotsModel ? { 'sequence.forward (KV-slot graph)': () => forwardLoop(slotsModel) } : {}),
 };
 const results = Object.fromEntries(Object.keys(modes).map((k) => [k, []]));
 for (let r = 0; r < Number(values.repeat); r++) {
