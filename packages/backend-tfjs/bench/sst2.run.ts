@@ -319,13 +319,13 @@ it('sst2: classifier from scratch, distilled student, lexicon peers', async () =
   await saveClassifier(join(out, 'teacher'), teacher);
   const rows = [mt, ms, ...peers];
   const fmt = (m: Measured) =>
-    `| ${m.name} | ${m.params ? m.params.toLocaleString('en-US') : '-'} | ${m.bytes ? `${(m.bytes / 1e6).toFixed(2)} MB` : '-'} | ${m.msPerSentence.toFixed(3)} | ${m.sentencesPerSecondBatched.toFixed(0)} | ${(m.accuracy * 100).toFixed(2)} | ${m.trainSeconds ? m.trainSeconds.toFixed(0) : '-'} |`;
+    `| ${m.name} | ${m.params ? m.params.toLocaleString('en-US') : '-'} | ${m.bytes ? `${(m.bytes / 1e6).toFixed(2)} MB` : '-'} | ${m.msPerSentence.toFixed(3)} | ${m.sentencesPerSecondBatched.toFixed(0)} | ${(m.accuracy * 100).toFixed(3)} (${Math.round(m.accuracy * dev.length)}) | ${m.trainSeconds ? m.trainSeconds.toFixed(0) : '-'} |`;
   const md = [
     `# SST-2 dev (${devRows.length} sentences) — slmkit classifiers vs lexicon peers`,
     '',
     `Backend for both classifiers: tfjs (wasm kernel, one thread). Teacher: dim ${teacherSpec.dim}, ${teacherSpec.nLayers} layers; student: dim ${studentSpec.dim}, ${studentSpec.nLayers} layers; tokenizer: spm BPE ${tokenizer.vocabSize} trained on SST-2 train (${tokenizerSeconds.toFixed(1)}s); max length ${maxLength}; ${train.length} train rows, ${epochs} epochs (student ${env('STUDENT_EPOCHS', epochs)}), batch ${batchSize}, lr ${lr}, weight decay ${env('WD', 0.01)}, label smoothing ${env('LABEL_SMOOTHING', 0)} (teacher), word dropout ${env('TOKEN_DROPOUT', 0)} (teacher) / ${env('STUDENT_TOKEN_DROPOUT', 0)} (student), T ${env('TEMPERATURE', 2)}, alpha ${env('ALPHA', 0.7)}.${pretrainSteps > 0 ? ` Teacher backbone pre-trained first: ${pretrainSteps} next-token steps on SST-2 train text only (batch ${env('PRETRAIN_BATCH', 32)} x ${env('PRETRAIN_SEQ', maxLength)} tokens, lr ${env('PRETRAIN_LR', 3e-3)}, final LM loss ${pretrainLoss?.toFixed(3)}, ${pretrainSeconds.toFixed(0)}s, included in the teacher's train s).` : ''} Student heads ${studentSpec.nHeads} (head size ${studentSpec.dim / studentSpec.nHeads}), ffn ${studentSpec.ffnDim}.`,
     '',
-    '| model | params | size (f32) | latency ms/sentence (batch 1) | sentences/s (batch 32) | dev accuracy % | train s |',
+    '| model | params | size (f32) | latency ms/sentence (batch 1) | sentences/s (batch 32) | dev accuracy % (correct) | train s |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(fmt),
     '',
