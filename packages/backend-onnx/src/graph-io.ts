@@ -1,6 +1,6 @@
 import { ModelFormatError, type ModelSpec, UnsupportedFeatureError } from '@slmkit/core';
 import type { InferenceSession } from 'onnxruntime-common';
-import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './export/llama-graph.js';
+import { INPUTS_EMBEDS, pastKeyName, pastValueName, presentKeyName, presentValueName } from './export/llama-graph.js';
 import { SLOT_NAMES } from './export/slot-layers.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
@@ -26,9 +26,11 @@ export function describeGraphIo(
       );
     }
   };
-  requireName(inputs, 'input_ids', 'input');
-  requireName(outputs, 'logits', 'output');
   const slots = inputs.has(SLOT_NAMES.pastBias);
+  // KV-slot graphs of untied models may take embedding rows (gathered by EmbeddingRows) instead of ids.
+  const embedsIn = slots && inputs.has(INPUTS_EMBEDS);
+  if (!embedsIn) requireName(inputs, 'input_ids', 'input');
+  requireName(outputs, 'logits', 'output');
   for (let l = 0; l < spec.nLayers; l++) {
     if (slots) {
       requireName(inputs, SLOT_NAMES.cacheKeyT(l), 'input');
@@ -48,7 +50,8 @@ export function describeGraphIo(
       ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias || n === SLOT_NAMES.logitsFrom
       : n.startsWith('past_key_values.');
   const extra = [...inputs].filter(
-    (n) => !cacheInput(n) && !['input_ids', 'attention_mask', 'position_ids'].includes(n),
+    (n) =>
+      !cacheInput(n) && !['input_ids', 'attention_mask', 'position_ids', embedsIn ? INPUTS_EMBEDS : ''].includes(n),
   );
   if (extra.length > 0) {
     throw new UnsupportedFeatureError(`the ONNX graph has inputs this backend does not feed: ${extra.join(', ')}`, {

@@ -20,8 +20,9 @@ import {
   validateModelSpec,
 } from '@slmkit/core';
 import type { InferenceSession } from 'onnxruntime-common';
+import { EmbeddingRows } from './embedding-rows.js';
 import { headDimFromHfConfig } from './export/hf-config.js';
-import { buildLlamaOnnxModel } from './export/llama-graph.js';
+import { buildLlamaOnnxModel, INPUTS_EMBEDS } from './export/llama-graph.js';
 import { describeGraphIo } from './graph-io.js';
 import { findOnnxFile, ONNX_SLOT_FILES, type OnnxDtype, readOnnxFolder } from './onnx-folder.js';
 import { OnnxLoadedModel } from './onnx-model.js';
@@ -123,6 +124,19 @@ export class OnnxBackend implements Backend {
     let io: ReturnType<typeof describeGraphIo>;
     try {
       io = describeGraphIo(session, this.#options.runtime, prepared.spec, prepared.headDim, prepared.file);
+      if (session.inputNames.includes(INPUTS_EMBEDS)) {
+        io.embeddings = await EmbeddingRows.open(this.#options.runtime, prepared.file);
+        if (io.embeddings.dim !== prepared.spec.dim) {
+          io.embeddings.close();
+          throw new ModelFormatError(
+            `the embedding table has ${io.embeddings.dim} columns; the model's hidden size is ${prepared.spec.dim}`,
+            {
+              file: prepared.file,
+              field: 'inputs_embeds',
+            },
+          );
+        }
+      }
     } catch (error) {
       await session.release();
       throw error;

@@ -8,7 +8,7 @@ import {
 } from '@slmkit/core';
 import type { Tensor } from 'onnxruntime-common';
 import { MASKED } from './export/layer-parts.js';
-import { LAST_HIDDEN_STATE } from './export/llama-graph.js';
+import { INPUTS_EMBEDS, LAST_HIDDEN_STATE } from './export/llama-graph.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 
 /** Whether the graph outputs the final hidden states (slmkit's exports do; most third-party decoders do not). */
@@ -51,6 +51,12 @@ export async function embedWithSession(
       BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
       [1, n],
     );
+  }
+  if (io.embeddings) {
+    delete feeds.input_ids;
+    const rows = new Float32Array(n * io.embeddings.dim);
+    io.embeddings.gather(tokens, rows);
+    feeds[INPUTS_EMBEDS] = rt.createTensor('float32', rows, [1, n, io.embeddings.dim]);
   }
   if (io.kvLayout === 'slots') {
     // One free slot (masked): the run attends to the new tokens only.

@@ -1,11 +1,18 @@
 import { link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { type ModelData, throwIfAborted, validateLlamaWeights, validateModelSpec } from '@slmkit/core';
+import {
+  LlamaTensorNames,
+  type ModelData,
+  throwIfAborted,
+  validateLlamaWeights,
+  validateModelSpec,
+} from '@slmkit/core';
+import { type EmbeddingTableLayout, embeddingLayoutFile } from './embedding-rows.js';
 import { externalizeInitializers, type SharedExternalData } from './export/external-data.js';
 import { generationConfig, hfConfigFromSpec } from './export/hf-config.js';
 import { buildLlamaOnnxModel, type LlamaGraphOptions } from './export/llama-graph.js';
 import { hfTokenizerFiles } from './export/tokenizer-files.js';
-import { encodeOnnxModel } from './proto/onnx-codec.js';
+import { encodeOnnxModel, type ModelProto } from './proto/onnx-codec.js';
 
 /** ONNX file names inside a model folder, following transformers.js's `dtype` naming. */
 export const ONNX_FILE_NAMES = {
@@ -82,6 +89,39 @@ async function writeChunks(path: string, chunks: readonly Uint8Array[]): Promise
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
+/** The embedding table of an externalised Optimum graph, as `EmbeddingRows` reads it; undefined when it stayed inline. */
+function embeddingTableLayout(
+  graph: ModelProto,
+  written: SharedExternalData,
+  format: 'fp32' | 'int8',
+  dim: number,
+): EmbeddingTableLayout | undefined {
+  const name = LlamaTensorNames.tokenEmbedding;
+  const dims = (tensor: string) =>
+    graph.graph.initializer.find((t) => t.name === tensor)?.dims.map((d) => Number(d)) ?? [];
+  if (format === 'fp32') {
+    const table = written.tensors.get(name);
+    const [rows, width] = dims(name);
+    return table && rows && width === dim
+      ? { file: written.location, format: 'fp32', rows, dim, offset: table.offset }
+      : undefined;
+  }
+  const q = written.tensors.get(`${name}.q8`);
+  const scales = written.tensors.get(`${name}.scales`);
+  const [rows, blocks, blockSize] = dims(`${name}.q8`);
+  if (!q || !scales || !rows || !blocks || !blockSize) return undefined;
+  return {
+    file: written.location,
+    format: 'q8',
+    rows,
+    dim,
+    offset: q.offset,
+    blocks,
+    blockSize,
+    scalesOffset: scales.offset,
+  };
+}
+
 /**
  * Writes a Hugging Face-layout ONNX model folder from any core model: config.json, generation_config.json,
  * tokenizer.json, tokenizer_config.json and onnx/model.onnx (+ the int8 variant as model_quantized.onnx and
@@ -109,15 +149,20 @@ export async function exportOnnxFolder(
   const externalDataFiles: Record<string, number> = {};
   /** External data written per weight format, which the KV-slot graphs point into. */
   const sharedData = new Map<'fp32' | 'int8', SharedExternalData>();
+  /** Where each format's embedding table landed in that data. */
+  const embeddingTables = new Map<'fp32' | 'int8', EmbeddingTableLayout>();
   for (const [index, variant] of variants.entries()) {
     throwIfAborted(options.signal, 'ONNX export');
     report(index / variants.length, `building ${variant} graph`);
     const format = variant === 'int8' || variant === 'slots-int8' ? 'int8' : 'fp32';
     const slots = variant === 'slots' || variant === 'slots-int8';
+    // An untied KV-slot graph reads its embedding rows from the Optimum graph's data file (no mapped table).
+    const embeddingTable = slots && !model.spec.tiedEmbeddings ? embeddingTables.get(format) : undefined;
     const graphOptions: LlamaGraphOptions = {
       weights: format,
       fused: slots || (variant !== 'portable' && (options.fused ?? true)),
       kvLayout: slots ? 'slots' : 'optimum',
+      embeddingsInput: embeddingTable !== undefined,
       accuracyLevel: options.int8AccuracyLevel ?? 4,
     };
     let graph = buildLlamaOnnxModel(model, graphOptions);
@@ -134,8 +179,17 @@ export async function exportOnnxFolder(
       // transformers.js never opens the KV-slot graphs, so config.json lists only the others' data.
       if (!slots) {
         externalDataFiles[basename(name)] = 1;
-        if (variant !== 'portable') sharedData.set(format, external.written);
+        if (variant !== 'portable') {
+          sharedData.set(format, external.written);
+          const table = embeddingTableLayout(graph, external.written, format, model.spec.dim);
+          if (table) embeddingTables.set(format, table);
+        }
       }
+    }
+    if (embeddingTable) {
+      const sidecar = embeddingLayoutFile(name);
+      await writeAtomic(join(dir, sidecar), json(embeddingTable));
+      files.push(sidecar);
     }
     const bytes = await encodeOnnxModel(graph);
     throwIfAborted(options.signal, 'ONNX export');

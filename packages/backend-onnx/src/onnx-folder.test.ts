@@ -7,6 +7,7 @@ import { SHARED_MISSING_REASON, stories260KPaths } from '@slmkit/core/testing/sh
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from './export/graph-builder.js';
 import { convertToOnnx, createOnnxBackend, exportOnnxFolder } from './index.js';
+import type { OnnxLoadedModel } from './onnx-model.js';
 import { encodeOnnxModel, OnnxDataType } from './proto/onnx-codec.js';
 
 const stories = stories260KPaths();
@@ -135,6 +136,50 @@ describe('external data (weights in <file>.onnx_data, memory-mapped by onnxrunti
       expect(a.tokens).toEqual(b.tokens);
       await backend.dispose();
     }
+  });
+});
+
+describe('untied KV-slot graphs take inputs_embeds (rows read from the data file, the table never mapped)', () => {
+  it('match the in-memory graph (fp32 and int8), embed too; a missing or bad table description is a typed error', async () => {
+    // Vocabulary 2048: the int8 table's scales (8 KB) are large enough to go to the data file too.
+    const data = createRandomModel({ seed: 12, vocabSize: 2048, dim: 64, nHeads: 4, nKvHeads: 2, tiedEmbeddings: false });
+    const dir = join(work, 'untied-embeds');
+    const result = await exportOnnxFolder(data, dir, { externalData: true });
+    expect(result.files).toEqual(
+      expect.arrayContaining(['onnx/model_slots.embeddings.json', 'onnx/model_slots_quantized.embeddings.json']),
+    );
+    for (const dtype of ['fp32', 'int8'] as const) {
+      const backend = createOnnxBackend({ dtype });
+      try {
+        const fromFolder = (await backend.load(dir)) as OnnxLoadedModel;
+        expect(fromFolder.session.inputNames).toContain('inputs_embeds');
+        expect(fromFolder.session.inputNames).not.toContain('input_ids');
+        const inMemory = await backend.load(data);
+        const options = { prompt: 'the quick', maxTokens: 12, temperature: 0, stopTokens: [] };
+        const a = await generateText({ model: fromFolder, ...options });
+        const b = await generateText({ model: inMemory, ...options });
+        expect(a.tokens, dtype).toEqual(b.tokens);
+        const ids = fromFolder.tokenizer.encode('over the lazy dog');
+        const ea = await fromFolder.embed!(ids);
+        const eb = await inMemory.embed!(ids);
+        let dot = 0;
+        for (let i = 0; i < ea.length; i++) dot += ea[i] * eb[i];
+        expect(dot, dtype).toBeGreaterThan(0.99999);
+      } finally {
+        await backend.dispose();
+      }
+    }
+    const sidecar = join(dir, 'onnx/model_slots.embeddings.json');
+    const layout = JSON.parse(await readFile(sidecar, 'utf8'));
+    await writeFile(sidecar, JSON.stringify({ ...layout, offset: 1e12 }));
+    const backend = createOnnxBackend({ dtype: 'fp32' });
+    await expect(backend.load(dir)).rejects.toMatchObject({
+      code: 'MODEL_FORMAT',
+      file: expect.stringMatching(/model\.onnx_data$/),
+    });
+    await rm(sidecar);
+    await expect(backend.load(dir)).rejects.toMatchObject({ code: 'MODEL_FORMAT', file: sidecar });
+    await backend.dispose();
   });
 });
 

@@ -68,6 +68,7 @@ export class OnnxLoadedModel implements LoadedModel {
     for (const s of [...this.#sequences]) await s.dispose();
     this.#sequences.clear();
     await this.#io.session.release();
+    this.#io.embeddings?.close();
     this.#onDispose?.();
   }
 

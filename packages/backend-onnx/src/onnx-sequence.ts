@@ -10,6 +10,8 @@ import {
 } from '@slmkit/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { createDecoderCache, type DecoderCache } from './decoder-cache.js';
+import type { EmbeddingRows } from './embedding-rows.js';
+import { INPUTS_EMBEDS } from './export/llama-graph.js';
 import type { SLOT_NAMES } from './export/slot-layers.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
 
@@ -35,6 +37,8 @@ export interface OnnxGraphIo {
   /** Whether the graph takes `logits_from` (KV-slot graphs: logits only from that position on). */
   hasLogitsFrom: boolean;
   slotNames: typeof SLOT_NAMES;
+  /** Set when the graph takes `inputs_embeds`: reads the rows the graph would have gathered. */
+  embeddings?: EmbeddingRows;
   file: string;
 }
 
@@ -61,6 +65,26 @@ export class OnnxSequence implements Sequence {
     this.contextSize = contextSize;
     this.#cache = createDecoderCache(io, contextSize);
     this.#onDispose = onDispose;
+  }
+
+  /** The single-token `inputs_embeds` tensor, reused across steps (runs are serial). */
+  #stepEmbeds?: { rows: Float32Array; tensor: Tensor };
+
+  /** `inputs_embeds` [1, n, hidden] for `tokens`. */
+  #embeddingRows(tokens: readonly number[]): Tensor {
+    const embeddings = this.#io.embeddings as EmbeddingRows;
+    const dim = embeddings.dim;
+    if (tokens.length === 1) {
+      if (!this.#stepEmbeds) {
+        const rows = new Float32Array(dim);
+        this.#stepEmbeds = { rows, tensor: this.#io.runtime.createTensor('float32', rows, [1, 1, dim]) };
+      }
+      embeddings.gather(tokens, this.#stepEmbeds.rows);
+      return this.#stepEmbeds.tensor;
+    }
+    const rows = new Float32Array(tokens.length * dim);
+    embeddings.gather(tokens, rows);
+    return this.#io.runtime.createTensor('float32', rows, [1, tokens.length, dim]);
   }
 
   /** `logits_from` tensors for 0 (every row) and for each single-row start, reused (runs are serial). */
@@ -137,6 +161,11 @@ export class OnnxSequence implements Sequence {
         for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
         feeds.position_ids = rt.createTensor('int64', positions, [1, n]);
       }
+    }
+    if (io.embeddings) {
+      // The graph takes the rows instead of the ids (read from the table's file, never mapped whole).
+      delete feeds.input_ids;
+      feeds[INPUTS_EMBEDS] = this.#embeddingRows(tokens);
     }
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;

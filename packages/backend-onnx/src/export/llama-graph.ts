@@ -29,6 +29,12 @@ export interface LlamaGraphOptions {
    * decoder (`SLOT_NAMES`): fixed-capacity caches in, only the new tokens' keys/values out; uses ORT contrib ops.
    */
   kvLayout?: 'optimum' | 'slots';
+  /**
+   * KV-slot graphs of untied models only: take `inputs_embeds` [B, S, hidden] instead of `input_ids`, the rows
+   * gathered by the caller from the table in another graph's data file (`EmbeddingRows`), so onnxruntime never maps
+   * the table. Ignored otherwise.
+   */
+  embeddingsInput?: boolean;
   /** ONNX opset of the default domain. Default 17. */
   opset?: number;
   producerVersion?: string;
@@ -43,6 +49,8 @@ export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
 export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
 export const presentKeyName = (layer: number) => `present.${layer}.key`;
 export const presentValueName = (layer: number) => `present.${layer}.value`;
+/** Input of KV-slot graphs that leave the embedding lookup to the caller, [batch, seq, hidden] (HF's name). */
+export const INPUTS_EMBEDS = 'inputs_embeds';
 /** Output with the final hidden states after the output norm, [batch, seq, hidden] (HF's `last_hidden_state`). */
 export const LAST_HIDDEN_STATE = 'last_hidden_state';
 
@@ -73,7 +81,10 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
   let usesContrib = false;
 
   const slots = options.kvLayout === 'slots';
-  const inputIds = g.input(ONNX_INPUT_NAMES.inputIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
+  const embeddingsInput = slots && options.embeddingsInput === true && !spec.tiedEmbeddings;
+  const inputIds = embeddingsInput
+    ? g.input(INPUTS_EMBEDS, OnnxDataType.FLOAT, ['batch_size', 'sequence_length', D])
+    : g.input(ONNX_INPUT_NAMES.inputIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
   const attentionMask = slots
     ? ''
     : g.input(ONNX_INPUT_NAMES.attentionMask, OnnxDataType.INT64, ['batch_size', 'total_sequence_length']);
@@ -152,7 +163,9 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
 
   // --- embeddings ----------------------------------------------------------------------------------------------
   let x: string;
-  if (format === 'int8') {
+  if (embeddingsInput) {
+    x = inputIds;
+  } else if (format === 'int8') {
     // Gather rows of the quantised table and dequantise them: [B, S, blocks, block] * scales[B, S, blocks, 1].
     const q = quantize(N.tokenEmbedding);
     const rows = g.op('Gather', [q.b, inputIds], { axis: 0 });
@@ -246,6 +259,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
       { key: 'slmkit.weights', value: format },
       { key: 'slmkit.fused', value: options.fused ? 'true' : 'false' },
       { key: 'slmkit.kv_layout', value: slots ? 'slots' : 'optimum' },
+      { key: 'slmkit.embeddings_input', value: embeddingsInput ? 'true' : 'false' },
       { key: 'slmkit.rope_layout_in_graph', value: 'half' },
       { key: 'slmkit.source_rope_layout', value: model.spec.ropeLayout },
     ],

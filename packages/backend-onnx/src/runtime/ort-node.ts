@@ -1,7 +1,9 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ModelFormatError, NotFoundError } from '@slmkit/core';
 import { availableCpuCores, pathExists, readModelFile } from '@slmkit/core/node';
 import * as ort from 'onnxruntime-node';
-import type { OrtRuntime } from './runtime-seam.js';
+import type { OrtRuntime, RandomAccessFile } from './runtime-seam.js';
 
 function ortVersion(): string {
   try {
@@ -29,4 +31,26 @@ export const nodeOrtRuntime: OrtRuntime = {
   defaultThreads: availableCpuCores,
   readFile: (path) => readModelFile(path),
   exists: pathExists,
+  openFile: async (path: string): Promise<RandomAccessFile> => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      throw new NotFoundError(`cannot open the file: ${(error as Error).message}`, { file: path, cause: error });
+    }
+    const size = fstatSync(fd).size;
+    return {
+      size,
+      read(position, into) {
+        const n = readSync(fd, into, 0, into.byteLength, position);
+        if (n !== into.byteLength) {
+          throw new ModelFormatError(`short read: ${n} of ${into.byteLength} bytes at ${position}`, {
+            file: path,
+            offset: position,
+          });
+        }
+      },
+      close: () => closeSync(fd),
+    };
+  },
 } as OrtRuntime;

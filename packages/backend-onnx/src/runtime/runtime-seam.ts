@@ -31,6 +31,16 @@ export interface OrtRuntime {
   readFile(path: string): Promise<Uint8Array>;
   /** Whether a file exists. */
   exists(path: string): Promise<boolean>;
+  /** Opens a file for reads at any position (Node only; KV-slot graphs that take `inputs_embeds` need it). */
+  openFile?(path: string): Promise<RandomAccessFile>;
+}
+
+/** A file read in pieces, synchronously (embedding rows: a few KB per token). */
+export interface RandomAccessFile {
+  readonly size: number;
+  /** Fills `into` from byte `position`; a short read is an error. */
+  read(position: number, into: Uint8Array): void;
+  close(): void;
 }
 
 export function joinPath(dir: string, name: string): string {
