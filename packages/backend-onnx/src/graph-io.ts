@@ -82,6 +82,7 @@ export function describeGraphIo(
     presentKey: presentKeyName,
     presentValue: presentValueName,
     preallocateOutputs: runtime.name === 'onnxruntime-node',
+    ownsOutputs: runtime.name === 'onnxruntime-node',
     kvLayout: slots ? 'slots' : 'optimum',
     hasLogitsFrom: inputs.has(SLOT_NAMES.logitsFrom),
     slotNames: SLOT_NAMES,

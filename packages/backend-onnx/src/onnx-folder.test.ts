@@ -142,7 +142,14 @@ describe('external data (weights in <file>.onnx_data, memory-mapped by onnxrunti
 describe('untied KV-slot graphs take inputs_embeds (rows read from the data file, the table never mapped)', () => {
   it('match the in-memory graph (fp32 and int8), embed too; a missing or bad table description is a typed error', async () => {
     // Vocabulary 2048: the int8 table's scales (8 KB) are large enough to go to the data file too.
-    const data = createRandomModel({ seed: 12, vocabSize: 2048, dim: 64, nHeads: 4, nKvHeads: 2, tiedEmbeddings: false });
+    const data = createRandomModel({
+      seed: 12,
+      vocabSize: 2048,
+      dim: 64,
+      nHeads: 4,
+      nKvHeads: 2,
+      tiedEmbeddings: false,
+    });
     const dir = join(work, 'untied-embeds');
     const result = await exportOnnxFolder(data, dir, { externalData: true });
     expect(result.files).toEqual(

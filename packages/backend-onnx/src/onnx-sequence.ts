@@ -32,6 +32,8 @@ export interface OnnxGraphIo {
   presentValue: (layer: number) => string;
   /** Whether ORT may write outputs into our buffers (off when the runtime rejects pre-allocated outputs). */
   preallocateOutputs: boolean;
+  /** Whether each fetched output arrives in a fresh buffer no one else holds (onnxruntime-node), so it can be kept. */
+  ownsOutputs: boolean;
   /** `optimum`: past_key_values / present (any decoder); `slots`: slmkit's KV-slot decoder (`SLOT_NAMES`). */
   kvLayout: 'optimum' | 'slots';
   /** Whether the graph takes `logits_from` (KV-slot graphs: logits only from that position on). */
@@ -50,11 +52,8 @@ export class OnnxSequence implements Sequence {
   readonly #counters: SequenceCounters = { evaluatedTokens: 0, forwardCalls: 0 };
   #tokens: number[] = [];
   #disposed = false;
-  #logitBuffer = new Float32Array(0);
   /** Single-token steps reuse these tensors, rewriting their one value (runs are serial). */
   #stepTensors?: { ids: BigInt64Array; positions: BigInt64Array; idsTensor: Tensor; positionsTensor: Tensor };
-  /** The logits output tensor of single-token steps, over the start of #logitBuffer. */
-  #stepLogits?: Tensor;
 
   readonly #onDispose?: () => void;
   /** Calls run one at a time: the cache buffers are shared between consecutive runs. */
@@ -174,14 +173,9 @@ export class OnnxSequence implements Sequence {
     const lastOnly = io.hasLogitsFrom && mode !== 'all';
     const rows = lastOnly ? 1 : n;
     if (io.hasLogitsFrom) feeds[io.slotNames.logitsFrom] = this.#logitsFrom(lastOnly ? n - 1 : 0);
-    if (this.#logitBuffer.length < rows * vocab) {
-      this.#logitBuffer = new Float32Array(rows * vocab);
-      this.#stepLogits = undefined;
-    }
-    const logitView = this.#logitBuffer.subarray(0, rows * vocab);
-    if (!io.preallocateOutputs) fetches.logits = null;
-    else if (rows > 1) fetches.logits = rt.createTensor('float32', logitView, [1, rows, vocab]);
-    else fetches.logits = this.#stepLogits ??= rt.createTensor('float32', logitView, [1, 1, vocab]);
+    // onnxruntime returns logits in a fresh buffer whatever we pass (onnxruntime-node 1.30 copies even pre-allocated
+    // outputs), so let it allocate and keep that buffer: one copy per step, not two.
+    fetches.logits = null;
     this.#cache.addFeeds(n, feeds, fetches);
     let results: InferenceSession.ReturnType;
     try {
@@ -193,20 +187,29 @@ export class OnnxSequence implements Sequence {
         cause: error,
       });
     }
-    if (!io.preallocateOutputs) logitView.set(results.logits.data as Float32Array);
+    const out = results.logits?.data;
+    if (!(out instanceof Float32Array) || out.length !== rows * vocab) {
+      throw new BackendError(`onnxruntime returned logits of ${out?.length ?? 0} values; expected ${rows} x ${vocab}`, {
+        file: io.file,
+        field: 'logits',
+      });
+    }
     this.#cache.commit(n, results);
     this.#tokens.push(...tokens);
     this.#counters.evaluatedTokens += n;
     this.#counters.forwardCalls++;
     if (mode === 'none') return Logits.empty(vocab);
+    // onnxruntime-node hands over a buffer of its own; onnxruntime-web's may be reused, so it is copied.
+    const owned = io.ownsOutputs;
     if (mode === 'all') {
       return new Logits(
-        logitView.slice(),
+        owned ? out : out.slice(),
         vocab,
         Array.from({ length: n }, (_, i) => past + i),
       );
     }
-    return new Logits(logitView.slice((rows - 1) * vocab, rows * vocab), vocab, [total - 1]);
+    const last = rows === 1 && owned ? out : out.slice((rows - 1) * vocab, rows * vocab);
+    return new Logits(last, vocab, [total - 1]);
   }
 
   truncate(length: number): Promise<void> {
@@ -232,8 +235,6 @@ export class OnnxSequence implements Sequence {
       this.#disposed = true;
       this.#tokens = [];
       this.#cache.release();
-      this.#logitBuffer = new Float32Array(0);
-      this.#stepLogits = undefined;
       this.#stepTensors = undefined;
       this.#onDispose?.();
     });
