@@ -109,9 +109,9 @@ export class LlamaCppEmbedder {
     const { context, sequenceId } = this.#native;
     const { batchSize } = this.#settings;
     const last = options.pooling === 'last';
-    // `last`: the prefix only fills the cache; the final token is decoded alone.
+    // `last`: the prefix only fills the cache; the final token is decoded alone, and its one-row mean is its state.
     const prefixEnd = last ? tokens.length - 1 : tokens.length;
-    const sum = new Float64Array(dim);
+    let pooled: Float32Array;
     try {
       const decode = async (offset: number, end: number): Promise<Float32Array> => {
         if (options.signal?.aborted) throw new AbortError('Embedding was aborted', { cause: options.signal.reason });
@@ -125,17 +125,14 @@ export class LlamaCppEmbedder {
         await context.decodeBatch();
         return embeddingRow(context.getEmbedding(end - offset), dim);
       };
+      // Each batch's mean, weighted by its length: the mean over all tokens.
+      const sum = new Float64Array(dim);
       for (let offset = 0; offset < prefixEnd; offset += batchSize) {
         const end = Math.min(offset + batchSize, prefixEnd);
         const batchMean = await decode(offset, end);
         if (!last) for (let i = 0; i < dim; i++) sum[i] += batchMean[i] * (end - offset);
       }
-      if (last) {
-        const row = await decode(tokens.length - 1, tokens.length);
-        for (let i = 0; i < dim; i++) sum[i] = row[i];
-      } else {
-        for (let i = 0; i < dim; i++) sum[i] /= tokens.length;
-      }
+      pooled = last ? await decode(tokens.length - 1, tokens.length) : Float32Array.from(sum, (v) => v / tokens.length);
     } catch (error) {
       if (SlmError.isInstance(error)) throw error;
       throw new BackendError(`llama.cpp failed to embed ${tokens.length} tokens: ${String(error)}`, {
@@ -145,7 +142,7 @@ export class LlamaCppEmbedder {
     } finally {
       context.removeTokenCellsFromSequence(sequenceId, 0, -1);
     }
-    return poolEmbedding([Float32Array.from(sum)], { ...options, pooling: 'mean' });
+    return poolEmbedding([pooled], { ...options, pooling: 'mean' });
   }
 
   async dispose(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { SLOT_NAMES } from './export/slot-layers.js';
 import { KvCache } from './kv-cache.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 import { SlotKvCache } from './slot-kv-cache.js';
@@ -119,22 +120,22 @@ class SlotDecoderCache implements DecoderCache {
     const cache = this.#cache;
     cache.reserve(cache.length + n);
     const capacity = cache.capacity;
-    feeds[io.slotNames.pastBias] = rt.createTensor('float32', cache.bias, [1, 1, 1, capacity]);
+    feeds[SLOT_NAMES.pastBias] = rt.createTensor('float32', cache.bias, [1, 1, 1, capacity]);
     for (let l = 0; l < io.layers; l++) {
-      feeds[io.slotNames.cacheKeyT(l)] = rt.createTensor('float32', cache.keysT(l), [
+      feeds[SLOT_NAMES.cacheKeyT(l)] = rt.createTensor('float32', cache.keysT(l), [
         1,
         io.kvHeads,
         io.headDim,
         capacity,
       ]);
-      feeds[io.slotNames.cacheValue(l)] = rt.createTensor('float32', cache.values(l), [
+      feeds[SLOT_NAMES.cacheValue(l)] = rt.createTensor('float32', cache.values(l), [
         1,
         io.kvHeads,
         capacity,
         io.headDim,
       ]);
-      fetches[io.slotNames.newKeyT(l)] = null;
-      fetches[io.slotNames.newValue(l)] = null;
+      fetches[SLOT_NAMES.newKeyT(l)] = null;
+      fetches[SLOT_NAMES.newValue(l)] = null;
     }
   }
 
@@ -147,8 +148,8 @@ class SlotDecoderCache implements DecoderCache {
         l,
         start,
         n,
-        results[io.slotNames.newKeyT(l)].data as Float32Array,
-        results[io.slotNames.newValue(l)].data as Float32Array,
+        results[SLOT_NAMES.newKeyT(l)].data as Float32Array,
+        results[SLOT_NAMES.newValue(l)].data as Float32Array,
       );
     }
     cache.commit(start + n);

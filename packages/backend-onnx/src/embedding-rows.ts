@@ -51,6 +51,7 @@ export class EmbeddingRows {
   readonly #layout: EmbeddingTableLayout;
   readonly #file: RandomAccessFile;
   readonly #path: string;
+  #q8?: { q: Uint8Array; scales: Float32Array; scaleBytes: Uint8Array };
 
   private constructor(layout: EmbeddingTableLayout, file: RandomAccessFile, path: string) {
     this.dim = layout.dim;
@@ -95,6 +96,13 @@ export class EmbeddingRows {
     return new EmbeddingRows(layout, file, dataPath);
   }
 
+  /** The rows of `ids`, [ids.length, dim], in a new array. */
+  rows(ids: readonly number[]): Float32Array {
+    const out = new Float32Array(ids.length * this.dim);
+    this.gather(ids, out);
+    return out;
+  }
+
   /** Writes the rows of `ids` into `out` ([ids.length, dim]). */
   gather(ids: readonly number[], out: Float32Array): void {
     const { dim, format, offset, rows } = this.#layout;
@@ -114,10 +122,14 @@ export class EmbeddingRows {
     const { dim, offset } = this.#layout;
     const blocks = this.#layout.blocks ?? 0;
     const blockSize = this.#layout.blockSize ?? 0;
-    const q = new Uint8Array(blocks * blockSize);
+    // One row's bytes and scales, read into buffers kept for the next row (this runs once per token).
+    if (!this.#q8) {
+      const scales = new Float32Array(blocks);
+      this.#q8 = { q: new Uint8Array(blocks * blockSize), scales, scaleBytes: new Uint8Array(scales.buffer) };
+    }
+    const { q, scales, scaleBytes } = this.#q8;
     this.#file.read(offset + id * q.length, q);
-    const scales = new Float32Array(blocks);
-    this.#file.read((this.#layout.scalesOffset ?? 0) + id * blocks * 4, new Uint8Array(scales.buffer));
+    this.#file.read((this.#layout.scalesOffset ?? 0) + id * blocks * 4, scaleBytes);
     for (let j = 0; j < dim; j++) row[j] = Math.fround((q[j] - 128) * scales[Math.floor(j / blockSize)]);
   }
 

@@ -49,10 +49,8 @@ export function describeGraphIo(
     slots
       ? n.startsWith('cache.') || n === SLOT_NAMES.pastBias || n === SLOT_NAMES.logitsFrom
       : n.startsWith('past_key_values.');
-  const extra = [...inputs].filter(
-    (n) =>
-      !cacheInput(n) && !['input_ids', 'attention_mask', 'position_ids', embedsIn ? INPUTS_EMBEDS : ''].includes(n),
-  );
+  const tokenInputs = ['input_ids', 'attention_mask', 'position_ids', ...(embedsIn ? [INPUTS_EMBEDS] : [])];
+  const extra = [...inputs].filter((n) => !cacheInput(n) && !tokenInputs.includes(n));
   if (extra.length > 0) {
     throw new UnsupportedFeatureError(`the ONNX graph has inputs this backend does not feed: ${extra.join(', ')}`, {
       file,
@@ -85,7 +83,6 @@ export function describeGraphIo(
     ownsOutputs: runtime.name === 'onnxruntime-node',
     kvLayout: slots ? 'slots' : 'optimum',
     hasLogitsFrom: inputs.has(SLOT_NAMES.logitsFrom),
-    slotNames: SLOT_NAMES,
     file,
   };
 }

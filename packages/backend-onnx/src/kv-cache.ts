@@ -1,3 +1,8 @@
+/** Capacity for `length` positions: the next multiple of `step`, capped at `maxLength` (never below `length`). */
+export function grownCapacity(length: number, step: number, maxLength: number): number {
+  return Math.max(length, Math.min(Math.ceil(length / step) * step, maxLength));
+}
+
 /**
  * The KV cache of one sequence: per layer, a key and a value buffer laid out [kvHeads, length, headDim] (batch 1),
  * the layout of Optimum's `past_key_values.*` inputs. Two buffers per tensor are used in turn: ORT reads the past
@@ -40,8 +45,7 @@ export class KvCache {
   /** Makes room for `length` positions (keeps the cached ones). */
   reserve(length: number): void {
     if (length <= this.#capacity) return;
-    const step = this.#growthStep;
-    const capacity = Math.max(length, Math.min(Math.ceil(length / step) * step, this.#maxLength));
+    const capacity = grownCapacity(length, this.#growthStep, this.#maxLength);
     const grown = this.#allocate(capacity);
     const used = this.size(this.length);
     for (const [i, b] of this.#buffers[this.#current].entries()) grown[i].set(b.subarray(0, used));

@@ -9,6 +9,7 @@ import {
 import type { Tensor } from 'onnxruntime-common';
 import { MASKED } from './export/layer-parts.js';
 import { INPUTS_EMBEDS, LAST_HIDDEN_STATE } from './export/llama-graph.js';
+import { SLOT_NAMES } from './export/slot-layers.js';
 import type { OnnxGraphIo } from './onnx-sequence.js';
 
 /** Whether the graph outputs the final hidden states (slmkit's exports do; most third-party decoders do not). */
@@ -37,13 +38,16 @@ export async function embedWithSession(
   throwIfAborted(options.signal, 'embed');
   const rt = io.runtime;
   const n = tokens.length;
-  const feeds: Record<string, Tensor> = {
-    input_ids: rt.createTensor(
-      'int64',
-      BigInt64Array.from(tokens, (t) => BigInt(t)),
-      [1, n],
-    ),
-  };
+  // Graphs that take `inputs_embeds` get the rows instead of the ids.
+  const feeds: Record<string, Tensor> = io.embeddings
+    ? { [INPUTS_EMBEDS]: rt.createTensor('float32', io.embeddings.rows(tokens), [1, n, io.embeddings.dim]) }
+    : {
+        input_ids: rt.createTensor(
+          'int64',
+          BigInt64Array.from(tokens, (t) => BigInt(t)),
+          [1, n],
+        ),
+      };
   if (io.hasAttentionMask) feeds.attention_mask = rt.createTensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   if (io.hasPositionIds) {
     feeds.position_ids = rt.createTensor(
@@ -52,22 +56,15 @@ export async function embedWithSession(
       [1, n],
     );
   }
-  if (io.embeddings) {
-    delete feeds.input_ids;
-    const rows = new Float32Array(n * io.embeddings.dim);
-    io.embeddings.gather(tokens, rows);
-    feeds[INPUTS_EMBEDS] = rt.createTensor('float32', rows, [1, n, io.embeddings.dim]);
-  }
   if (io.kvLayout === 'slots') {
     // One free slot (masked): the run attends to the new tokens only.
-    const names = io.slotNames;
-    feeds[names.pastBias] = rt.createTensor('float32', Float32Array.of(MASKED), [1, 1, 1, 1]);
+    feeds[SLOT_NAMES.pastBias] = rt.createTensor('float32', Float32Array.of(MASKED), [1, 1, 1, 1]);
     // Every input must be fed; logits are not fetched, so the smallest range.
-    if (io.hasLogitsFrom) feeds[names.logitsFrom] = rt.createTensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]);
+    if (io.hasLogitsFrom) feeds[SLOT_NAMES.logitsFrom] = rt.createTensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]);
     const zeros = new Float32Array(io.kvHeads * io.headDim);
     for (let l = 0; l < io.layers; l++) {
-      feeds[names.cacheKeyT(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, io.headDim, 1]);
-      feeds[names.cacheValue(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, 1, io.headDim]);
+      feeds[SLOT_NAMES.cacheKeyT(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, io.headDim, 1]);
+      feeds[SLOT_NAMES.cacheValue(l)] = rt.createTensor('float32', zeros, [1, io.kvHeads, 1, io.headDim]);
     }
   } else {
     const empty = new Float32Array(0);

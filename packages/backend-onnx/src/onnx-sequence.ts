@@ -12,7 +12,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { createDecoderCache, type DecoderCache } from './decoder-cache.js';
 import type { EmbeddingRows } from './embedding-rows.js';
 import { INPUTS_EMBEDS } from './export/llama-graph.js';
-import type { SLOT_NAMES } from './export/slot-layers.js';
+import { SLOT_NAMES } from './export/slot-layers.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
 
 /** What a sequence needs to know about the loaded graph. */
@@ -38,7 +38,6 @@ export interface OnnxGraphIo {
   kvLayout: 'optimum' | 'slots';
   /** Whether the graph takes `logits_from` (KV-slot graphs: logits only from that position on). */
   hasLogitsFrom: boolean;
-  slotNames: typeof SLOT_NAMES;
   /** Set when the graph takes `inputs_embeds`: reads the rows the graph would have gathered. */
   embeddings?: EmbeddingRows;
   file: string;
@@ -81,9 +80,7 @@ export class OnnxSequence implements Sequence {
       embeddings.gather(tokens, this.#stepEmbeds.rows);
       return this.#stepEmbeds.tensor;
     }
-    const rows = new Float32Array(tokens.length * dim);
-    embeddings.gather(tokens, rows);
-    return this.#io.runtime.createTensor('float32', rows, [1, tokens.length, dim]);
+    return this.#io.runtime.createTensor('float32', embeddings.rows(tokens), [1, tokens.length, dim]);
   }
 
   /** `logits_from` tensors for 0 (every row) and for each single-row start, reused (runs are serial). */
@@ -147,32 +144,31 @@ export class OnnxSequence implements Sequence {
     const feeds: Record<string, Tensor> = {};
     if (n === 1) {
       const step = this.#stepInputs(tokens[0], past);
-      feeds.input_ids = step.ids;
+      if (!io.embeddings) feeds.input_ids = step.ids;
       if (io.hasPositionIds) feeds.position_ids = step.positions;
     } else {
-      feeds.input_ids = rt.createTensor(
-        'int64',
-        BigInt64Array.from(tokens, (t) => BigInt(t)),
-        [1, n],
-      );
+      if (!io.embeddings) {
+        feeds.input_ids = rt.createTensor(
+          'int64',
+          BigInt64Array.from(tokens, (t) => BigInt(t)),
+          [1, n],
+        );
+      }
       if (io.hasPositionIds) {
         const positions = new BigInt64Array(n);
         for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
         feeds.position_ids = rt.createTensor('int64', positions, [1, n]);
       }
     }
-    if (io.embeddings) {
-      // The graph takes the rows instead of the ids (read from the table's file, never mapped whole).
-      delete feeds.input_ids;
-      feeds[INPUTS_EMBEDS] = this.#embeddingRows(tokens);
-    }
+    // Graphs that take the rows instead of the ids (read from the table's file, never mapped whole).
+    if (io.embeddings) feeds[INPUTS_EMBEDS] = this.#embeddingRows(tokens);
     const fetches: Record<string, Tensor | null> = {};
     const vocab = io.vocabSize;
     const mode = options.logits ?? 'last';
     // KV-slot graphs compute logits from `logits_from` on: the last row alone skips n - 1 projections.
     const lastOnly = io.hasLogitsFrom && mode !== 'all';
     const rows = lastOnly ? 1 : n;
-    if (io.hasLogitsFrom) feeds[io.slotNames.logitsFrom] = this.#logitsFrom(lastOnly ? n - 1 : 0);
+    if (io.hasLogitsFrom) feeds[SLOT_NAMES.logitsFrom] = this.#logitsFrom(lastOnly ? n - 1 : 0);
     // onnxruntime returns logits in a fresh buffer whatever we pass (onnxruntime-node 1.30 copies even pre-allocated
     // outputs), so let it allocate and keep that buffer: one copy per step, not two.
     fetches.logits = null;

@@ -1,4 +1,5 @@
 import { MASKED } from './export/layer-parts.js';
+import { grownCapacity } from './kv-cache.js';
 
 /**
  * The KV cache of one sequence for slmkit's KV-slot decoder (`SLOT_NAMES`): per layer a key buffer laid out
@@ -36,8 +37,7 @@ export class SlotKvCache {
   /** Makes room for `length` positions (keeps the cached ones). */
   reserve(length: number): void {
     if (length <= this.#capacity) return;
-    const step = this.#growthStep;
-    this.#resize(Math.max(length, Math.min(Math.ceil(length / step) * step, this.#maxLength)));
+    this.#resize(grownCapacity(length, this.#growthStep, this.#maxLength));
   }
 
   #resize(capacity: number): void {

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { ModelProto } from '../proto/onnx-codec.js';
 
 /** ONNX TensorProto.DataLocation.EXTERNAL. */
@@ -28,11 +29,9 @@ export interface SharedExternalData {
   tensors: ReadonlyMap<string, { offset: number; raw: Uint8Array }>;
 }
 
+/** Byte equality by the native memcmp (the shared weights run to gigabytes at 1B parameters). */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a === b || (a.byteLength === b.byteLength && Buffer.compare(a, b) === 0);
 }
 
 /**

@@ -9,6 +9,18 @@ export type Norm = (x: string, name: string) => string;
 /** Additive attention bias of a masked position. */
 export const MASKED = -1e9;
 
+/**
+ * Causal visibility [group * S, T] (bool): query row j * S + s (position `queryPositions[s]`, rows tiled once per
+ * head of a KV group) may see key position `keyPositions[t]` when t's position <= s's.
+ */
+export function causalVisibility(g: GraphBuilder, keyPositions: string, queryPositions: string, group: number): string {
+  const rows = group > 1 ? g.op('Tile', [queryPositions, g.int64s([group])]) : queryPositions;
+  return g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keyPositions, g.int64s([0])]),
+    g.op('Unsqueeze', [rows, g.int64s([1])]),
+  ]);
+}
+
 /** RoPE caches [contextLength, hd/2], computed in float32 steps as llama2.c does (pos * freq, then cos/sin). */
 export function ropeCacheInitializers(g: GraphBuilder, spec: ModelSpec): { cos: string; sin: string } {
   const hd = headDim(spec);

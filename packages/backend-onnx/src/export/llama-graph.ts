@@ -2,7 +2,7 @@ import { convertRopeLayout, headDim, type ModelData, type ModelSpec, LlamaTensor
 import type { ModelProto } from '../proto/onnx-codec.js';
 import { OnnxDataType } from '../proto/onnx-codec.js';
 import { GraphBuilder } from './graph-builder.js';
-import { feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
+import { causalVisibility, feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
 import { declareSlotIo, type QkvProjection, SLOT_NAMES, slotLayers } from './slot-layers.js';
 import { DEFAULT_QUANT_BLOCK_SIZE, quantizeBlockwise8, transpose } from './weight-encoding.js';
 
@@ -82,7 +82,8 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
 
   const slots = options.kvLayout === 'slots';
   const embeddingsInput = slots && options.embeddingsInput === true && !spec.tiedEmbeddings;
-  const inputIds = embeddingsInput
+  // input_ids, or for untied KV-slot graphs the rows themselves.
+  const tokens = embeddingsInput
     ? g.input(INPUTS_EMBEDS, OnnxDataType.FLOAT, ['batch_size', 'sequence_length', D])
     : g.input(ONNX_INPUT_NAMES.inputIds, OnnxDataType.INT64, ['batch_size', 'sequence_length']);
   const attentionMask = slots
@@ -164,13 +165,13 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
   // --- embeddings ----------------------------------------------------------------------------------------------
   let x: string;
   if (embeddingsInput) {
-    x = inputIds;
+    x = tokens;
   } else if (format === 'int8') {
     // Gather rows of the quantised table and dequantise them: [B, S, blocks, block] * scales[B, S, blocks, 1].
     const q = quantize(N.tokenEmbedding);
-    const rows = g.op('Gather', [q.b, inputIds], { axis: 0 });
+    const rows = g.op('Gather', [q.b, tokens], { axis: 0 });
     const scales3 = g.op('Reshape', [q.scales, g.int64s([spec.vocabSize, q.blocks, 1])]);
-    const rowScales = g.op('Gather', [scales3, inputIds], { axis: 0 });
+    const rowScales = g.op('Gather', [scales3, tokens], { axis: 0 });
     const asFloat = g.op('Cast', [rows], { to: OnnxDataType.FLOAT });
     const centred = g.op('Sub', [asFloat, g.floats([128], [])]);
     const scaled = g.op('Mul', [centred, rowScales]);
@@ -178,7 +179,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     x = q.blocks * q.blockSize === D ? flat : g.op('Slice', [flat, g.int64s([0]), g.int64s([D]), g.int64s([-1])]);
   } else {
     const table = g.float(N.tokenEmbedding, [spec.vocabSize, D], weights.float32(N.tokenEmbedding));
-    x = g.op('Gather', [table, inputIds], { axis: 0 });
+    x = g.op('Gather', [table, tokens], { axis: 0 });
   }
 
   /** q/k/v as the GroupQueryAttention graph stores them (unscaled, separate), so both graphs share those weights. */
@@ -197,7 +198,7 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
     ) as [string, string, string];
   if (options.fused && headDim(spec) % 16 === 0) {
     x = slots
-      ? slotLayers(g, spec, x, inputIds, positionIds, separateQkv, linear, rmsNorm)
+      ? slotLayers(g, spec, x, tokens, positionIds, separateQkv, linear, rmsNorm)
       : fusedLayers(g, spec, x, attentionMask, linear, rmsNorm);
   } else {
     // ORT's GroupQueryAttention needs head sizes that are multiples of 16; smaller heads keep explicit attention,
@@ -215,35 +216,25 @@ export function buildLlamaOnnxModel(model: ModelData, options: LlamaGraphOptions
       derived.set(qkvWeightName(l), { shape: [values.length / D, D], values });
     }
     x = slots
-      ? slotLayers(g, spec, x, inputIds, positionIds, mergedQkv, linear, rmsNorm)
+      ? slotLayers(g, spec, x, tokens, positionIds, mergedQkv, linear, rmsNorm)
       : standardLayers(g, spec, x, attentionMask, positionIds, linear, rmsNorm, options.fused === true);
   }
 
   // The final norm's result is itself the last_hidden_state output (no extra node; decode runs need not fetch it).
   const final = rmsNorm(x, N.outputNorm, LAST_HIDDEN_STATE);
   const outputName = spec.tiedEmbeddings ? N.tokenEmbedding : N.output;
-  let tiedTableT: string | undefined;
-  let outputWeightT: string | undefined;
-  /** hidden [B, S, D] -> `out` [B, S, vocab]. */
-  const vocabProjection = (hidden: string, out: string) => {
-    if (format === 'int8') {
-      // linear() caches the quantised weight by name; with int8 a tied table is shared with Gather.
-      g.op('Identity', [linear(hidden, outputName)], {}, { out });
-    } else if (!spec.tiedEmbeddings) {
-      const [n, k] = shapeOf(outputName);
-      outputWeightT ??= g.float(`${outputName}.T`, [k, n], transpose(valuesOf(outputName), n, k));
-      g.op('MatMul', [hidden, outputWeightT], {}, { out });
-    } else {
-      tiedTableT ??= g.op('Transpose', [N.tokenEmbedding], { perm: [1, 0] });
-      g.op('MatMul', [hidden, tiedTableT], {}, { out });
-    }
-  };
   // KV-slot graphs project only positions from `logits_from` on: a prefill that needs one row skips S - 1
-  // vocabulary projections and the [S, vocab] output copy. One MatMul either way, so ORT prepacks its weight once.
-  vocabProjection(
-    slots ? g.op('Slice', [final, SLOT_NAMES.logitsFrom, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]) : final,
-    'logits',
-  );
+  // vocabulary projections and the [S, vocab] output copy (one MatMul either way, so ORT prepacks its weight once).
+  const projected = slots
+    ? g.op('Slice', [final, SLOT_NAMES.logitsFrom, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])])
+    : final;
+  if (format === 'int8' || !spec.tiedEmbeddings) {
+    // linear() stores its own transposed (fp32) or quantised copy; with int8 a tied table is shared with Gather.
+    g.op('Identity', [linear(projected, outputName)], {}, { out: 'logits' });
+  } else {
+    const tableT = g.op('Transpose', [N.tokenEmbedding], { perm: [1, 0] });
+    g.op('MatMul', [projected, tableT], {}, { out: 'logits' });
+  }
   if (options.fused || slots) usesContrib = true;
 
   const opsetImport = [{ domain: '', version: options.opset ?? 17 }];
@@ -330,11 +321,7 @@ function standardLayers(
   const one = g.int64s([1], []);
   const keyPositions = g.op('Range', [zero, scalar(total), one]);
   const queryRange = g.op('Range', [scalar(past), scalar(total), one]);
-  const queryPositions = group > 1 ? g.op('Tile', [queryRange, g.int64s([group])]) : queryRange;
-  const causal = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [keyPositions, g.int64s([0])]),
-    g.op('Unsqueeze', [queryPositions, g.int64s([1])]),
-  ]);
+  const causal = causalVisibility(g, keyPositions, queryRange, group);
   const padding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: OnnxDataType.BOOL }), g.int64s([1, 2])]);
   const allowed = g.op('And', [causal, padding]);
   const bias = g.op('Where', [allowed, g.floats([0], []), g.floats([MASKED], [])]);

@@ -1,7 +1,7 @@
 import { headDim, type ModelSpec, LlamaTensorNames as N } from '@slmkit/core';
 import { OnnxDataType } from '../proto/onnx-codec.js';
 import type { GraphBuilder } from './graph-builder.js';
-import { feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
+import { causalVisibility, feedForward, type Linear, MASKED, type Norm, ropeCacheInitializers } from './layer-parts.js';
 
 /**
  * I/O names of slmkit's "KV slots" decoder, the layout onnxruntime-node runs fastest:
@@ -51,7 +51,8 @@ export function slotLayers(
   g: GraphBuilder,
   spec: ModelSpec,
   input: string,
-  inputIds: string,
+  /** `input_ids` or `inputs_embeds`: its dimension 1 is the number of new tokens. */
+  tokens: string,
   positionIds: string,
   project: QkvProjection,
   linear: Linear,
@@ -67,14 +68,10 @@ export function slotLayers(
     g.op('RotaryEmbedding', [t, positionIds, rope.cos, rope.sin], { interleaved: 0 }, { domain: 'com.microsoft' });
 
   // Causal bias of the new tokens [1, 1, group * S, S]: query row j * S + s may see new token t <= s.
-  const seq = g.op('Shape', [inputIds], { start: 1, end: 2 });
+  const seq = g.op('Shape', [tokens], { start: 1, end: 2 });
   const seqScalar = g.op('Squeeze', [seq, g.int64s([0])]);
   const newPositions = g.op('Range', [g.int64s([0], []), seqScalar, g.int64s([1], [])]);
-  const queryPositions = group > 1 ? g.op('Tile', [newPositions, g.int64s([group])]) : newPositions;
-  const allowed = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [newPositions, g.int64s([0])]),
-    g.op('Unsqueeze', [queryPositions, g.int64s([1])]),
-  ]);
+  const allowed = causalVisibility(g, newPositions, newPositions, group);
   const newBias = g.op('Where', [allowed, g.floats([0], []), g.floats([MASKED], [])]);
   // Softmax over [capacity + S] is split back at the capacity.
   const splitSizes = g.op('Concat', [g.op('Shape', [SLOT_NAMES.pastBias], { start: 3, end: 4 }), seq], { axis: 0 });
