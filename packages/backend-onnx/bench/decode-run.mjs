@@ -1,6 +1,6 @@
 // One engine, one model folder, one process (so peak RSS is this engine's own). Prints one JSON line.
 // usage: node decode-run.mjs --engine slmkit|transformers --dir <folder> --dtype fp32|int8 --threads N
-//        [--prompt 32] [--tokens 128]
+//        [--prompt 32] [--tokens 128] [--cpu-tuning true|false]
 //        node decode-run.mjs --engine floor   (Node + onnxruntime-node + a one-node session: the memory floor)
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     prompt: { type: 'string', default: '32' },
     tokens: { type: 'string', default: '128' },
+    'cpu-tuning': { type: 'string', default: 'true' },
   },
 });
 const threads = Number(values.threads);
@@ -47,7 +48,7 @@ function argmax(row) {
 
 async function runSlmkit() {
   const { createOnnxBackend } = await import('@slmkit/backend-onnx');
-  const backend = createOnnxBackend({ threads, dtype: values.dtype });
+  const backend = createOnnxBackend({ threads, dtype: values.dtype, cpuTuning: values['cpu-tuning'] !== 'false' });
   const model = await backend.load(values.dir);
   const sequence = await model.createSequence();
   const ids = promptIds(model.spec.vocabSize);

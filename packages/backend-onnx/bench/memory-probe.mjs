@@ -3,7 +3,7 @@
 // one-node session, measured in the same run. Each configuration runs in its own process.
 // Needs the packages built:  pnpm --filter @slmkit/core --filter @slmkit/backend-onnx build
 // usage: node packages/backend-onnx/bench/memory-probe.mjs --dir /tmp/slmkit-onnx-bench/134m [--dtype fp32|int8]
-//        [--options '{"extra":{"session":{"disable_prepacking":"1"}}}'] [--backend '{"collectOutputGarbage":false}']
+//        [--options '{"extra":{"session":{"disable_prepacking":"1"}}}'] [--backend '{"outputGarbageLimitMB":0,"cpuTuning":false}']
 //        [--threads 1] [--tokens 128]
 //        node packages/backend-onnx/bench/memory-probe.mjs --floor
 import { execFileSync } from 'node:child_process';

@@ -1,8 +1,9 @@
-import { generateText, type LoadedModel } from '@slmkit/core';
+import { generateText } from '@slmkit/core';
 import { createRandomModel } from '@slmkit/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildLlamaOnnxModel } from './export/llama-graph.js';
 import { createOnnxBackend } from './index.js';
+import { logitRows, maxDiff } from './logit-rows.test-helpers.js';
 import type { OnnxLoadedModel } from './onnx-model.js';
 
 // Head size 32 (a multiple of 16), so the fused graph uses com.microsoft.GroupQueryAttention; 4 query heads per KV head.
@@ -24,23 +25,6 @@ afterAll(async () => {
   await fused.dispose();
   await slots.dispose();
 });
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
-
-async function rows(model: LoadedModel, chunks: number[][]): Promise<Float32Array[]> {
-  const sequence = await model.createSequence();
-  const out: Float32Array[] = [];
-  for (const chunk of chunks) {
-    const logits = await sequence.forward(chunk, { logits: 'all' });
-    for (let i = 0; i < logits.rows; i++) out.push(logits.row(i).slice());
-  }
-  await sequence.dispose();
-  return out;
-}
 
 describe('fused-operator graph (GroupQueryAttention, RotaryEmbedding, SimplifiedLayerNormalization)', () => {
   it('uses fewer nodes than the standard-op graph', () => {
@@ -68,8 +52,8 @@ describe('fused-operator graph (GroupQueryAttention, RotaryEmbedding, Simplified
       const ids = a.tokenizer.encode('the quick brown fox jumps over the lazy dog');
       const plans = [[ids], [ids.slice(0, 4), ids.slice(4, 7), ...ids.slice(7).map((t) => [t])]];
       for (const plan of plans) {
-        const ra = await rows(a, plan);
-        const rb = await rows(b, plan);
+        const ra = await logitRows(a, plan);
+        const rb = await logitRows(b, plan);
         expect(rb.length).toBe(ids.length);
         for (let i = 0; i < ra.length; i++) expect(maxDiff(ra[i], rb[i]), layout).toBeLessThan(1e-3);
       }

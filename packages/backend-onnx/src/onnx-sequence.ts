@@ -13,6 +13,7 @@ import { createDecoderCache, type DecoderCache } from './decoder-cache.js';
 import type { EmbeddingRows } from './embedding-rows.js';
 import { INPUTS_EMBEDS } from './export/llama-graph.js';
 import { SLOT_NAMES } from './export/slot-layers.js';
+import type { OutputGarbage } from './output-garbage.js';
 import type { OrtRuntime } from './runtime/runtime-seam.js';
 
 /** What a sequence needs to know about the loaded graph. */
@@ -40,6 +41,8 @@ export interface OnnxGraphIo {
   hasLogitsFrom: boolean;
   /** Set when the graph takes `inputs_embeds`: reads the rows the graph would have gathered. */
   embeddings?: EmbeddingRows;
+  /** Counts the output buffers each run hands over (onnxruntime-node), to collect them early. */
+  outputGarbage?: OutputGarbage;
   file: string;
 }
 
@@ -191,6 +194,11 @@ export class OnnxSequence implements Sequence {
       });
     }
     this.#cache.commit(n, results);
+    if (io.outputGarbage) {
+      let bytes = 0;
+      for (const value of Object.values(results)) bytes += (value.data as ArrayBufferView).byteLength;
+      io.outputGarbage.add(bytes);
+    }
     this.#tokens.push(...tokens);
     this.#counters.evaluatedTokens += n;
     this.#counters.forwardCalls++;

@@ -73,4 +73,39 @@ describe('SlotKvCache', () => {
     expect(cache.capacity).toBe(0);
     expect(cache.length).toBe(0);
   });
+
+  it('keeps every layer in its own region of one allocation, growing in place with zeroed free slots', () => {
+    const layers = 3;
+    const cache = new SlotKvCache(layers, 2, 4, 32, 4);
+    const buffer = cache.keysT(0).buffer;
+    for (let step = 0; step < 11; step++) {
+      cache.reserve(step + 1);
+      for (let l = 0; l < layers; l++) {
+        const rows = newRows(cache, step, 1);
+        cache.write(
+          l,
+          step,
+          1,
+          rows.keysT.map((v) => v + l * 100_000),
+          rows.values.map((v) => v + l * 100_000),
+        );
+      }
+      cache.commit(step + 1);
+    }
+    expect(cache.capacity).toBe(12);
+    const { kvHeads, headDim, capacity } = cache;
+    for (let l = 0; l < layers; l++) {
+      expect(cache.keysT(l).buffer).toBe(buffer);
+      expect(cache.values(l).buffer).toBe(buffer);
+      for (let h = 0; h < kvHeads; h++) {
+        for (let d = 0; d < headDim; d++) {
+          for (let p = 0; p < capacity; p++) {
+            const want = p < 11 ? l * 100_000 + h * 1000 + p * 10 + d : 0;
+            expect(cache.keysT(l)[(h * headDim + d) * capacity + p]).toBe(want);
+            expect(cache.values(l)[(h * capacity + p) * headDim + d]).toBe(want);
+          }
+        }
+      }
+    }
+  });
 });

@@ -7,7 +7,12 @@ import { grownCapacity } from './kv-cache.js';
  * [kvHeads, capacity, headDim], plus the `past_bias` row [capacity] (0 for slots holding a cached token, -1e9 for
  * free ones). The graph reads them in place and returns only the new tokens' keys/values, which `write` stores at
  * their positions: nothing proportional to the cache is copied per step. Capacity grows in steps of `growthStep`
- * positions (default 64) up to the context size; growing re-lays the buffers out once.
+ * positions (default 64) up to the context size.
+ *
+ * All buffers are views into one allocation sized for the whole context, each at the front of its own region:
+ * growing re-lays a region out in place, so no buffer is ever dropped for the garbage collector, and the operating
+ * system commits only the pages the current capacity touches (an allocation that large is mapped, zero pages on
+ * demand, so the reserved tail costs address space, not memory).
  */
 export class SlotKvCache {
   readonly layers: number;
@@ -15,6 +20,8 @@ export class SlotKvCache {
   readonly headDim: number;
   readonly #maxLength: number;
   readonly #growthStep: number;
+  /** 2 * layers regions (keys, values of layer 0, then layer 1, ...) of kvHeads * headDim * maxLength floats. */
+  #store = new Float32Array(0);
   #keysT: Float32Array[] = [];
   #values: Float32Array[] = [];
   #bias = new Float32Array(0);
@@ -41,26 +48,36 @@ export class SlotKvCache {
   }
 
   #resize(capacity: number): void {
-    const { kvHeads, headDim } = this;
+    const { kvHeads, headDim, layers } = this;
+    const region = kvHeads * headDim * this.#maxLength;
+    if (this.#store.length === 0 && capacity > 0) this.#store = new Float32Array(2 * layers * region);
     const old = this.#capacity;
     const used = Math.min(this.length, capacity);
+    const store = this.#store;
+    if (old > 0 && capacity > old) {
+      for (let l = 0; l < layers; l++) {
+        // Last row (head) first: a row only moves towards the end, over rows already moved.
+        const keys = 2 * l * region;
+        for (let r = kvHeads * headDim - 1; r >= 0; r--) {
+          store.copyWithin(keys + r * capacity, keys + r * old, keys + r * old + used);
+          store.fill(0, keys + r * capacity + used, keys + (r + 1) * capacity);
+        }
+        const values = (2 * l + 1) * region;
+        for (let h = kvHeads - 1; h >= 0; h--) {
+          store.copyWithin(
+            values + h * capacity * headDim,
+            values + h * old * headDim,
+            values + (h * old + used) * headDim,
+          );
+          store.fill(0, values + (h * capacity + used) * headDim, values + (h + 1) * capacity * headDim);
+        }
+      }
+    }
     const size = kvHeads * headDim * capacity;
-    this.#keysT = this.#keysT.length
-      ? this.#keysT.map((src) => {
-          const dst = new Float32Array(size);
-          for (let r = 0; r < kvHeads * headDim; r++) dst.set(src.subarray(r * old, r * old + used), r * capacity);
-          return dst;
-        })
-      : Array.from({ length: this.layers }, () => new Float32Array(size));
-    this.#values = this.#values.length
-      ? this.#values.map((src) => {
-          const dst = new Float32Array(size);
-          for (let h = 0; h < kvHeads; h++) {
-            dst.set(src.subarray(h * old * headDim, (h * old + used) * headDim), h * capacity * headDim);
-          }
-          return dst;
-        })
-      : Array.from({ length: this.layers }, () => new Float32Array(size));
+    this.#keysT = Array.from({ length: layers }, (_, l) => store.subarray(2 * l * region, 2 * l * region + size));
+    this.#values = Array.from({ length: layers }, (_, l) =>
+      store.subarray((2 * l + 1) * region, (2 * l + 1) * region + size),
+    );
     this.#bias = new Float32Array(capacity).fill(MASKED);
     this.#bias.fill(0, 0, used);
     this.#capacity = capacity;
@@ -114,13 +131,11 @@ export class SlotKvCache {
     this.length = length;
   }
 
-  /** Drops the buffers (the cache is empty and tiny afterwards). */
+  /** Drops the buffers (the cache is empty and holds no memory afterwards). */
   release(): void {
     this.length = 0;
     this.#capacity = 0;
-    this.#keysT = [];
-    this.#values = [];
-    this.#bias = new Float32Array(0);
+    this.#store = new Float32Array(0);
     this.#resize(0);
   }
 }

@@ -1,5 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ModelFormatError, NotFoundError } from '@slmkit/core';
 import { availableCpuCores, pathExists, readModelFile } from '@slmkit/core/node';
 import * as ort from 'onnxruntime-node';
@@ -12,6 +14,29 @@ function ortVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
+let gcFunction: GcFunction | null | undefined;
+
+/**
+ * V8's `gc` (the one --expose-gc gives), obtained once: the global where the process was started with the flag,
+ * else from a fresh context after setting the flag (what the `expose-gc` package does). Null where neither works.
+ */
+function gcOrNull(): GcFunction | null {
+  if (gcFunction === undefined) {
+    const existing = (globalThis as { gc?: GcFunction }).gc;
+    try {
+      if (existing) gcFunction = existing;
+      else {
+        setFlagsFromString('--expose-gc');
+        gcFunction = runInNewContext('gc') as GcFunction;
+      }
+    } catch {
+      gcFunction = null;
+    }
+  }
+  return gcFunction;
 }
 
 /** onnxruntime-node: native CPU execution, files from the local filesystem. */
@@ -29,6 +54,7 @@ export const nodeOrtRuntime: OrtRuntime = {
       : ort.InferenceSession.create(model, options);
   },
   defaultThreads: availableCpuCores,
+  collectYoungGarbage: () => gcOrNull()?.({ type: 'minor' }),
   readFile: (path) => readModelFile(path),
   exists: pathExists,
   openFile: async (path: string): Promise<RandomAccessFile> => {

@@ -33,6 +33,11 @@ export interface OrtRuntime {
   exists(path: string): Promise<boolean>;
   /** Opens a file for reads at any position (Node only; KV-slot graphs that take `inputs_embeds` need it). */
   openFile?(path: string): Promise<RandomAccessFile>;
+  /**
+   * Asks the JavaScript engine to collect its young generation now (Node: V8's minor GC), where the runtime hands
+   * over a fresh buffer per output (see OutputGarbage). Absent where there is no such way.
+   */
+  collectYoungGarbage?(): void;
 }
 
 /** A file read in pieces, synchronously (embedding rows: a few KB per token). */

@@ -1,0 +1,409 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { arch, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { AbortError, BackendError, type LoadOptions, ModelFormatError, throwIfAborted } from '@slmkit/core';
+import { onnxCacheDir } from './config.js';
+import { applyConvLinears, type ConvLinear, planConvLinears, transposedRows } from './export/conv-linears.js';
+import { EXTERNAL_DATA_ALIGNMENT } from './export/external-data.js';
+import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx-codec.js';
+
+/**
+ * Tuning a KV-slot graph for the CPU that runs it (onnxruntime-node only): its large linear layers are rewritten as
+ * 1x1 convolutions (conv-linears.ts), onnxruntime optimises that graph at level `all` in a child process (the NCHWc
+ * pass reorders every filter for this CPU's vector width) and saves the result with its weights in an external data
+ * file. Loading the saved graph maps those weights from disk as they are: no prepacked copy, and decode steps that
+ * stream the weights about 1.5x faster than MatMul's kernel. The child holds two copies of the weights for a moment;
+ * the process that runs the model never does.
+ *
+ * Results live in `<cache>/cpu-tuned/<key>/`, keyed by the graph's bytes, its folder's data files (size and mtime),
+ * this CPU (architecture, model, vector extensions) and the onnxruntime version, so a folder copied to another
+ * machine is tuned again there. A graph that gains nothing (no large linear layer, or a CPU without NCHWc kernels)
+ * is remembered as such and runs as it is.
+ */
+
+/** Bumped when the rewrite or the saved layout changes, so older cache entries are not reused. */
+const CPU_TUNING_VERSION = 1;
+const MANIFEST = 'tuning.json';
+const TUNED_GRAPH = 'model.onnx';
+const TUNED_DATA = 'model.onnx_data';
+const SOURCE_GRAPH = 'source.onnx';
+const SOURCE_DATA = 'source.onnx_data';
+/** Bytes of a transposed weight built at a time (a slab of filter rows). */
+const TRANSPOSE_SLAB_BYTES = 8 << 20;
+/** The vector extensions that decide onnxruntime's kernels (x86); other flags do not matter to the tuned graph. */
+const RELEVANT_CPU_FLAGS =
+  /^(sse4_1|sse4_2|avx|avx2|fma|f16c|avx512f|avx512bw|avx512dq|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_tile|amx_int8|amx_bf16)$/;
+
+export interface CpuTuningManifest {
+  version: number;
+  /** Whether the tuned graph is used: false when there was nothing to gain on this CPU. */
+  applied: boolean;
+  /** Why (or why not), in words. */
+  reason: string;
+  source: string;
+  cpu: string;
+  onnxruntime: string;
+  /** Linear layers rewritten as Conv, and how many of them onnxruntime turned into NCHWc convolutions. */
+  convLinears: number;
+  nchwcConvs: number;
+}
+
+export interface CpuTuningResult {
+  /** The tuned graph to load (at optimisation level `disabled`: it is already optimised), or undefined. */
+  file?: string;
+  manifest: CpuTuningManifest;
+}
+
+export interface CpuTuningOptions extends Pick<LoadOptions, 'signal' | 'onProgress'> {
+  /** Default: see `onnxCacheDir()`. */
+  cacheDir?: string;
+  /** The onnxruntime-node version (part of the cache key). */
+  onnxruntimeVersion: string;
+}
+
+/** Architecture, CPU model and the vector extensions onnxruntime picks kernels by. */
+export function cpuSignature(): string {
+  let flags = '';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+    flags = line
+      .trim()
+      .split(/\s+/)
+      .filter((f) => RELEVANT_CPU_FLAGS.test(f))
+      .sort()
+      .join(' ');
+  } catch {
+    // Not Linux: the model name stands for the CPU.
+  }
+  return `${arch()} | ${cpus()[0]?.model ?? 'unknown'} | ${flags}`;
+}
+
+async function tuningKey(graphFile: string, graphBytes: Uint8Array, cpu: string, ortVersion: string) {
+  const hash = createHash('sha256');
+  hash.update(`v${CPU_TUNING_VERSION}\n${cpu}\n${ortVersion}\n`);
+  hash.update(graphBytes);
+  // The weights live in the folder's data files; their size and mtime stand for their bytes.
+  const dir = dirname(graphFile);
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('_data')).sort()) {
+    const info = await stat(join(dir, name));
+    hash.update(`${name}\n${info.size}\n${info.mtimeMs}\n`);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+async function readManifest(dir: string): Promise<CpuTuningManifest | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as CpuTuningManifest;
+    return manifest.version === CPU_TUNING_VERSION ? manifest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const resultOf = (dir: string, manifest: CpuTuningManifest): CpuTuningResult =>
+  manifest.applied ? { file: join(dir, TUNED_GRAPH), manifest } : { manifest };
+
+/**
+ * The CPU-tuned copy of `graphFile` (see above), made on the first call for this graph, CPU and onnxruntime
+ * version. Returns no file where tuning gains nothing; throws AbortError when `signal` fires (the child process is
+ * killed) and BackendError when onnxruntime fails to optimise the graph.
+ */
+export async function tuneGraphForCpu(graphFile: string, options: CpuTuningOptions): Promise<CpuTuningResult> {
+  const graphBytes = new Uint8Array(await readFile(graphFile));
+  const cpu = cpuSignature();
+  const key = await tuningKey(graphFile, graphBytes, cpu, options.onnxruntimeVersion);
+  const dir = join(options.cacheDir ?? onnxCacheDir(), 'cpu-tuned', key);
+  const cached = await readManifest(dir);
+  if (cached) return resultOf(dir, cached);
+
+  const base = {
+    version: CPU_TUNING_VERSION,
+    source: graphFile,
+    cpu,
+    onnxruntime: options.onnxruntimeVersion,
+  };
+  const work = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(work, { recursive: true });
+  try {
+    const model = await decodeOnnxModel(graphBytes, graphFile);
+    const plan = planConvLinears(model);
+    let manifest: CpuTuningManifest;
+    if (plan.length === 0) {
+      manifest = {
+        ...base,
+        applied: false,
+        reason: 'no linear layer large enough to gain',
+        convLinears: 0,
+        nchwcConvs: 0,
+      };
+    } else {
+      options.onProgress?.({ fraction: 0.1, stage: 'tuning the graph for this CPU (first load only)' });
+      await writeConvGraph(model, plan, graphFile, work, options.signal);
+      options.onProgress?.({ fraction: 0.5, stage: 'onnxruntime is optimising the graph for this CPU' });
+      await optimiseInChild(join(work, SOURCE_GRAPH), join(work, TUNED_GRAPH), TUNED_DATA, options.signal);
+      await rm(join(work, SOURCE_GRAPH));
+      await rm(join(work, SOURCE_DATA), { force: true });
+      const tuned = await decodeOnnxModel(new Uint8Array(await readFile(join(work, TUNED_GRAPH))));
+      const convs = tuned.graph.node.filter((n) => n.opType === 'Conv');
+      const nchwc = convs.filter((n) => n.domain === 'com.microsoft.nchwc').length;
+      const plain = convs.length - nchwc;
+      const applied = nchwc > 0 && plain === 0;
+      manifest = {
+        ...base,
+        applied,
+        reason: applied
+          ? `${plan.length} linear layers run as NCHWc convolutions`
+          : `onnxruntime left ${plain} of ${convs.length} convolutions outside NCHWc on this CPU`,
+        convLinears: plan.length,
+        nchwcConvs: nchwc,
+      };
+      if (!applied) {
+        await rm(join(work, TUNED_GRAPH));
+        await rm(join(work, TUNED_DATA), { force: true });
+      }
+    }
+    await writeFile(join(work, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    await pruneStaleEntries(dirname(dir), graphFile);
+    try {
+      await rename(work, dir);
+    } catch (error) {
+      // Another process tuned the same graph meanwhile: use its result.
+      const other = await readManifest(dir);
+      if (!other) throw error;
+      await rm(work, { recursive: true, force: true });
+      return resultOf(dir, other);
+    }
+    options.onProgress?.({ fraction: 1, stage: 'tuned for this CPU' });
+    return resultOf(dir, manifest);
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Removes the entries made for `graphFile` before (its weights changed since) and those whose graph is gone, so
+ * re-exports and deleted folders do not pile up. Entries being written (`*.tmp-*`) are left alone.
+ */
+async function pruneStaleEntries(root: string, graphFile: string): Promise<void> {
+  for (const name of await readdir(root).catch(() => [])) {
+    if (name.includes('.tmp-')) continue;
+    const entry = join(root, name);
+    const manifest = await readManifest(entry);
+    const stale =
+      !manifest ||
+      manifest.source === graphFile ||
+      !(await stat(manifest.source).then(
+        () => true,
+        () => false,
+      ));
+    if (stale) await rm(entry, { recursive: true, force: true });
+  }
+}
+
+/** Whether an initializer's bytes are in a data file (decoded protos carry an empty rawData then). */
+const isExternal = (tensor: TensorProto) => (tensor.externalData?.length ?? 0) > 0;
+
+/** Where an initializer's bytes are: inline, or a range of a data file beside the graph. */
+function externalRange(tensor: TensorProto, graphFile: string): { file: string; offset: number; length: number } {
+  const entry = (key: string) => tensor.externalData?.find((e) => e.key === key)?.value;
+  const location = entry('location');
+  if (!location) {
+    throw new ModelFormatError(`initializer "${tensor.name}" has external data without a location`, {
+      file: graphFile,
+      field: tensor.name,
+    });
+  }
+  return {
+    file: join(dirname(graphFile), location),
+    offset: Number(entry('offset') ?? 0),
+    length: Number(entry('length') ?? 0),
+  };
+}
+
+/** Reads byte ranges of the source graph's data files (one handle per file, shared by concurrent reads). */
+class SourceData {
+  readonly #handles = new Map<string, Promise<FileHandle>>();
+
+  async read(file: string, position: number, into: Uint8Array): Promise<void> {
+    let handle = this.#handles.get(file);
+    if (!handle) {
+      handle = open(file, 'r');
+      this.#handles.set(file, handle);
+    }
+    const { bytesRead } = await (await handle).read(into, 0, into.byteLength, position);
+    if (bytesRead !== into.byteLength) {
+      throw new ModelFormatError(`short read: ${bytesRead} of ${into.byteLength} bytes at ${position}`, {
+        file,
+        offset: position,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const handle of this.#handles.values()) await (await handle.catch(() => undefined))?.close();
+  }
+}
+
+/**
+ * Writes the Conv-rewritten graph and one data file with every weight it reads (filters transposed slab by slab,
+ * the rest copied), so onnxruntime loads it from `work` alone.
+ */
+async function writeConvGraph(
+  model: Parameters<typeof applyConvLinears>[0],
+  plan: readonly ConvLinear[],
+  graphFile: string,
+  work: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const source = new SourceData();
+  const out = await open(join(work, SOURCE_DATA), 'w');
+  let offset = 0;
+  const append = async (bytes: Uint8Array) => {
+    await out.write(bytes, 0, bytes.byteLength, offset);
+    offset += bytes.byteLength;
+  };
+  const external = (tensor: TensorProto, at: number, length: number): TensorProto => ({
+    ...tensor,
+    rawData: undefined,
+    dataLocation: 1,
+    externalData: [
+      { key: 'location', value: SOURCE_DATA },
+      { key: 'offset', value: String(at) },
+      { key: 'length', value: String(length) },
+    ],
+  });
+  const align = () => {
+    offset = Math.ceil(offset / EXTERNAL_DATA_ALIGNMENT) * EXTERNAL_DATA_ALIGNMENT;
+  };
+  /** Bytes [from, from + into.length) of a tensor, wherever they are. */
+  const readTensor = async (tensor: TensorProto, from: number, into: Uint8Array) => {
+    if (!isExternal(tensor)) {
+      if (!tensor.rawData || from + into.byteLength > tensor.rawData.byteLength) {
+        throw new ModelFormatError(`initializer "${tensor.name}" is shorter than its shape`, {
+          file: graphFile,
+          field: tensor.name,
+        });
+      }
+      into.set(tensor.rawData.subarray(from, from + into.byteLength));
+      return;
+    }
+    const range = externalRange(tensor, graphFile);
+    if (from + into.byteLength > range.length) {
+      throw new ModelFormatError(`initializer "${tensor.name}" is shorter than its shape`, {
+        file: range.file,
+        field: tensor.name,
+      });
+    }
+    await source.read(range.file, range.offset + from, into);
+  };
+  try {
+    const filters: TensorProto[] = [];
+    for (const linear of plan) {
+      throwIfAborted(signal, 'CPU tuning');
+      align();
+      const start = offset;
+      const bytes = linear.k * linear.n * 4;
+      if (linear.layout === 'nk') {
+        for (let at = 0; at < bytes; at += TRANSPOSE_SLAB_BYTES) {
+          const chunk = new Uint8Array(Math.min(TRANSPOSE_SLAB_BYTES, bytes - at));
+          await readTensor(linear.weight, at, chunk);
+          await append(chunk);
+        }
+      } else {
+        // Filter rows [from, to) are columns of W: read each of W's k rows across those columns.
+        const rowsPerSlab = Math.max(1, Math.floor(TRANSPOSE_SLAB_BYTES / (linear.k * 4)));
+        for (let from = 0; from < linear.n; from += rowsPerSlab) {
+          const to = Math.min(linear.n, from + rowsPerSlab);
+          const reads: Promise<void>[] = [];
+          const slabs: Float32Array[] = [];
+          for (let row = 0; row < linear.k; row++) {
+            const slab = new Float32Array(to - from);
+            slabs.push(slab);
+            reads.push(readTensor(linear.weight, (row * linear.n + from) * 4, new Uint8Array(slab.buffer)));
+          }
+          await Promise.all(reads);
+          const rows = transposedRows(linear.k, from, to, (row, into) => into.set(slabs[row] as Float32Array));
+          await append(new Uint8Array(rows.buffer));
+        }
+      }
+      const filter: TensorProto = {
+        name: linear.filter,
+        dims: [linear.n, linear.k, 1, 1],
+        dataType: linear.weight.dataType,
+      };
+      filters.push(external(filter, start, bytes));
+    }
+    const rewritten = applyConvLinears(model, plan, filters);
+    const fresh = new Set(filters.map((f) => f.name));
+    const initializer: TensorProto[] = [];
+    for (const tensor of rewritten.graph.initializer) {
+      if (fresh.has(tensor.name) || !isExternal(tensor)) {
+        initializer.push(tensor);
+        continue;
+      }
+      throwIfAborted(signal, 'CPU tuning');
+      const { length } = externalRange(tensor, graphFile);
+      align();
+      const start = offset;
+      for (let at = 0; at < length; at += TRANSPOSE_SLAB_BYTES) {
+        const chunk = new Uint8Array(Math.min(TRANSPOSE_SLAB_BYTES, length - at));
+        await readTensor(tensor, at, chunk);
+        await append(chunk);
+      }
+      initializer.push(external(tensor, start, length));
+    }
+    const graph = { ...rewritten, graph: { ...rewritten.graph, initializer } };
+    await writeFile(join(work, SOURCE_GRAPH), await encodeOnnxModel(graph));
+  } finally {
+    await out.close();
+    await source.close();
+  }
+}
+
+/** Run by `node -e` in the child: optimise at level `all` and save the graph, weights in an external file. */
+const CHILD_SCRIPT = `
+const [ortPath, source, target, dataName] = process.argv.slice(1);
+const ort = require(ortPath);
+ort.InferenceSession.create(source, {
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  logSeverityLevel: 3,
+  optimizedModelFilePath: target,
+  extra: { session: {
+    optimized_model_external_initializers_file_name: dataName,
+    optimized_model_external_initializers_min_size_in_bytes: '4096',
+  } },
+}).then((session) => session.release()).then(
+  () => process.exit(0),
+  (error) => { process.stderr.write(String(error && error.message || error)); process.exit(1); },
+);
+`;
+
+async function optimiseInChild(source: string, target: string, dataName: string, signal?: AbortSignal) {
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['-e', CHILD_SCRIPT, ortPath, source, target, dataName],
+      { signal, maxBuffer: 1 << 20 },
+      (error, _stdout, stderr) => {
+        if (!error) resolve();
+        else if (signal?.aborted) reject(new AbortError('CPU tuning was aborted', { cause: signal.reason }));
+        else {
+          reject(
+            new BackendError(`onnxruntime could not optimise the graph for this CPU: ${stderr || error.message}`, {
+              file: source,
+              cause: error,
+            }),
+          );
+        }
+      },
+    );
+  });
+}
