@@ -201,7 +201,8 @@ async function pruneStaleEntries(root: string, graphFile: string): Promise<void>
         () => true,
         () => false,
       ));
-    if (stale) await rm(entry, { recursive: true, force: true });
+    // Best effort: an entry another process has open may not be removable everywhere.
+    if (stale) await rm(entry, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
