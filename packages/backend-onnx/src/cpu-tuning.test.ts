@@ -1,5 +1,6 @@
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -7,6 +8,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +105,7 @@ describe('KV-slot graphs tuned for this CPU', () => {
     expect(now[0]).not.toBe(entries[0]);
   });
 
-  it('drops entries whose graph is gone when it tunes another', async () => {
+  it('drops entries whose graph is gone, and abandoned work folders, when it tunes another', async () => {
     const cacheDir = join(work, 'cache-prune');
     const gone = join(work, 'gone');
     mkdirSync(join(gone, 'onnx'), { recursive: true });
@@ -112,7 +114,17 @@ describe('KV-slot graphs tuned for this CPU', () => {
     }
     await tuneGraphForCpu(join(gone, 'onnx', 'model_slots.onnx'), { cacheDir, onnxruntimeVersion });
     rmSync(gone, { recursive: true });
+    // A work folder left by a process that died an hour ago goes too; a recent one (being written) stays.
+    const abandoned = join(cacheDir, 'cpu-tuned', 'x.tmp-1-dead');
+    const recent = join(cacheDir, 'cpu-tuned', 'y.tmp-2-busy');
+    mkdirSync(abandoned);
+    mkdirSync(recent);
+    const hourAgo = new Date(Date.now() - 3_700_000);
+    utimesSync(abandoned, hourAgo, hourAgo);
     await tuneGraphForCpu(join(tiedDir, 'onnx', 'model_slots.onnx'), { cacheDir, onnxruntimeVersion });
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    rmSync(recent, { recursive: true });
     const entries = readdirSync(join(cacheDir, 'cpu-tuned'));
     expect(entries).toHaveLength(1);
     const manifest = JSON.parse(readFileSync(join(cacheDir, 'cpu-tuned', entries[0] as string, 'tuning.json'), 'utf8'));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AbortError, BackendError, type LoadOptions, ModelFormatError, throwIfAborted } from '@slmkit/core';
 import { onnxCacheDir } from './config.js';
 import { applyConvLinears, type ConvLinear, planConvLinears, transposedRows } from './export/conv-linears.js';
@@ -112,7 +112,8 @@ const resultOf = (dir: string, manifest: CpuTuningManifest): CpuTuningResult =>
  * version. Returns no file where tuning gains nothing; throws AbortError when `signal` fires (the child process is
  * killed) and BackendError when onnxruntime fails to optimise the graph.
  */
-export async function tuneGraphForCpu(graphFile: string, options: CpuTuningOptions): Promise<CpuTuningResult> {
+export async function tuneGraphForCpu(file: string, options: CpuTuningOptions): Promise<CpuTuningResult> {
+  const graphFile = resolve(file);
   const graphBytes = new Uint8Array(await readFile(graphFile));
   const cpu = cpuSignature();
   const key = await tuningKey(graphFile, graphBytes, cpu, options.onnxruntimeVersion);
@@ -185,14 +186,23 @@ export async function tuneGraphForCpu(graphFile: string, options: CpuTuningOptio
   }
 }
 
+/** Work folders older than this were left by a process that died while tuning. */
+const ABANDONED_WORK_MS = 3_600_000;
+
 /**
- * Removes the entries made for `graphFile` before (its weights changed since) and those whose graph is gone, so
- * re-exports and deleted folders do not pile up. Entries being written (`*.tmp-*`) are left alone.
+ * Removes the entries made for `graphFile` before (its weights changed since), those whose graph is gone and
+ * abandoned work folders, so re-exports and deleted folders do not pile up.
  */
 async function pruneStaleEntries(root: string, graphFile: string): Promise<void> {
   for (const name of await readdir(root).catch(() => [])) {
-    if (name.includes('.tmp-')) continue;
     const entry = join(root, name);
+    if (name.includes('.tmp-')) {
+      const info = await stat(entry).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > ABANDONED_WORK_MS) {
+        await rm(entry, { recursive: true, force: true }).catch(() => undefined);
+      }
+      continue;
+    }
     const manifest = await readManifest(entry);
     const stale =
       !manifest ||

@@ -181,8 +181,9 @@ export class OnnxBackend implements Backend {
       io = describeGraphIo(session, this.#options.runtime, prepared.spec, prepared.headDim, prepared.file);
       const collect = this.#options.runtime.collectYoungGarbage;
       const garbageLimitMB = this.#options.outputGarbageLimitMB ?? DEFAULT_OUTPUT_GARBAGE_LIMIT_MB;
-      if (collect && io.ownsOutputs && garbageLimitMB > 0)
+      if (collect && io.ownsOutputs && garbageLimitMB > 0) {
         io.outputGarbage = new OutputGarbage(garbageLimitMB * 1e6, collect);
+      }
       if (session.inputNames.includes(INPUTS_EMBEDS)) {
         io.embeddings = await EmbeddingRows.open(this.#options.runtime, prepared.file);
         if (io.embeddings.dim !== prepared.spec.dim) {
@@ -227,9 +228,14 @@ export class OnnxBackend implements Backend {
       // The tuned graph maps its weights from disk; one step pages them in now, as prepacking does for other graphs,
       // so the first prompt does not pay for it.
       report(0.9, 'paging in the weights');
-      const sequence = await model.createSequence();
-      await sequence.forward([0]);
-      await sequence.dispose();
+      try {
+        const sequence = await model.createSequence();
+        await sequence.forward([0]);
+        await sequence.dispose();
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
     }
     report(1, 'loaded');
     return model;
