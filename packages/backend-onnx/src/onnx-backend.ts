@@ -140,9 +140,6 @@ export class OnnxBackend implements Backend {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      // Without the arena, memory for intermediate tensors goes back to malloc after each run instead of staying
-      // reserved at its high-water mark (a few MB less peak memory; no slower here).
-      enableCpuMemArena: false,
       logSeverityLevel: 3,
       ...this.#options.sessionOptions,
     };
