@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { AbortError, generateText, type LoadedModel, ModelFormatError } from '@slmkit/core';
 import { createRandomModel } from '@slmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpuSignature, tuneGraphForCpu } from './cpu-tuning.js';
+import { cpuSignature, TUNED_LOGITS_TOLERANCE, tuneGraphForCpu } from './cpu-tuning.js';
 import { createOnnxBackend, exportOnnxFolder } from './index.js';
 import { logitRows, maxDiff } from './logit-rows.test-helpers.js';
 import { nodeOrtRuntime } from './runtime/ort-node.js';
@@ -96,6 +96,9 @@ describe('KV-slot graphs tuned for this CPU', () => {
     const written = statSync(manifest).mtimeMs;
     const second = await tuneGraphForCpu(file, { cacheDir, onnxruntimeVersion });
     expect(second).toEqual(first);
+    // Checked once, in the child: the saved graph's logits against the original graph's.
+    expect(first.manifest.logitsDifference).toBeGreaterThanOrEqual(0);
+    expect(first.manifest.logitsDifference).toBeLessThanOrEqual(TUNED_LOGITS_TOLERANCE);
     expect(statSync(manifest).mtimeMs).toBe(written);
     // Another onnxruntime version is another entry, which replaces this graph's older one.
     const other = await tuneGraphForCpu(file, { cacheDir, onnxruntimeVersion: `${onnxruntimeVersion}-other` });

@@ -26,7 +26,7 @@ import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx
  */
 
 /** Bumped when the rewrite or the saved layout changes, so older cache entries are not reused. */
-const CPU_TUNING_VERSION = 1;
+const CPU_TUNING_VERSION = 2; // 2: the tuned graph's logits are checked against the original's
 const MANIFEST = 'tuning.json';
 const TUNED_GRAPH = 'model.onnx';
 const TUNED_DATA = 'model.onnx_data';
@@ -50,6 +50,8 @@ export interface CpuTuningManifest {
   /** Linear layers rewritten as Conv, and how many of them onnxruntime turned into NCHWc convolutions. */
   convLinears: number;
   nchwcConvs: number;
+  /** Largest logit difference, tuned vs original graph, relative to the largest logit (one check at tuning time). */
+  logitsDifference?: number;
 }
 
 export interface CpuTuningResult {
@@ -145,22 +147,32 @@ export async function tuneGraphForCpu(file: string, options: CpuTuningOptions): 
       options.onProgress?.({ fraction: 0.1, stage: 'tuning the graph for this CPU (first load only)' });
       await writeConvGraph(model, plan, graphFile, work, options.signal);
       options.onProgress?.({ fraction: 0.5, stage: 'onnxruntime is optimising the graph for this CPU' });
-      await optimiseInChild(join(work, SOURCE_GRAPH), join(work, TUNED_GRAPH), TUNED_DATA, options.signal);
+      const difference = await optimiseInChild(
+        graphFile,
+        join(work, SOURCE_GRAPH),
+        join(work, TUNED_GRAPH),
+        TUNED_DATA,
+        options.signal,
+      );
       await rm(join(work, SOURCE_GRAPH));
       await rm(join(work, SOURCE_DATA), { force: true });
       const tuned = await decodeOnnxModel(new Uint8Array(await readFile(join(work, TUNED_GRAPH))));
       const convs = tuned.graph.node.filter((n) => n.opType === 'Conv');
       const nchwc = convs.filter((n) => n.domain === 'com.microsoft.nchwc').length;
       const plain = convs.length - nchwc;
-      const applied = nchwc > 0 && plain === 0;
+      const agrees = difference <= TUNED_LOGITS_TOLERANCE;
+      const applied = nchwc > 0 && plain === 0 && agrees;
       manifest = {
         ...base,
         applied,
-        reason: applied
-          ? `${plan.length} linear layers run as NCHWc convolutions`
-          : `onnxruntime left ${plain} of ${convs.length} convolutions outside NCHWc on this CPU`,
+        reason: !agrees
+          ? `the tuned graph's logits differed from the original's by ${difference.toExponential(2)} (relative); not used`
+          : applied
+            ? `${plan.length} linear layers run as NCHWc convolutions`
+            : `onnxruntime left ${plain} of ${convs.length} convolutions outside NCHWc on this CPU`,
         convLinears: plan.length,
         nchwcConvs: nchwc,
+        logitsDifference: difference,
       };
       if (!applied) {
         await rm(join(work, TUNED_GRAPH));
@@ -376,36 +388,83 @@ async function writeConvGraph(
   }
 }
 
-/** Run by `node -e` in the child: optimise at level `all` and save the graph, weights in an external file. */
+/**
+ * Run by `node -e` in the child: optimise the rewritten graph at level `all` and save it (weights in an external
+ * file), then check it: the original graph and the saved one, loaded one after the other, run the same prompt of 3
+ * tokens over an 8-slot cache (values drawn from a fixed sequence; `past_bias` 0) and must give the same logits.
+ * Prints the largest difference, relative to the largest logit, as JSON.
+ */
 const CHILD_SCRIPT = `
-const [ortPath, source, target, dataName] = process.argv.slice(1);
+const [ortPath, original, source, target, dataName] = process.argv.slice(1);
 const ort = require(ortPath);
-ort.InferenceSession.create(source, {
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  logSeverityLevel: 3,
-  optimizedModelFilePath: target,
-  extra: { session: {
-    optimized_model_external_initializers_file_name: dataName,
-    optimized_model_external_initializers_min_size_in_bytes: '4096',
-  } },
-}).then((session) => session.release()).then(
+const options = { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
+const SIZES = { batch_size: 1, sequence_length: 3, capacity: 8 };
+let state = 1;
+const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2;
+function feedsFor(session) {
+  const feeds = {};
+  for (const input of session.inputMetadata) {
+    const dims = input.shape.map((d) => (typeof d === 'number' ? d : (SIZES[d] ?? 1)));
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (input.type === 'int64') {
+      const data = new BigInt64Array(size);
+      if (input.name !== 'logits_from') for (let i = 0; i < size; i++) data[i] = BigInt(i % dims[dims.length - 1]);
+      feeds[input.name] = new ort.Tensor('int64', data, dims);
+    } else {
+      const data = new Float32Array(size);
+      if (input.name !== 'past_bias') for (let i = 0; i < size; i++) data[i] = next();
+      feeds[input.name] = new ort.Tensor('float32', data, dims);
+    }
+  }
+  return feeds;
+}
+async function logits(file, extra) {
+  const session = await ort.InferenceSession.create(file, { ...options, ...extra });
+  state = 1;
+  const out = await session.run(feedsFor(session), ['logits']);
+  await session.release();
+  return out.logits.data;
+}
+(async () => {
+  const optimised = await ort.InferenceSession.create(source, { ...options, optimizedModelFilePath: target,
+    extra: { session: { optimized_model_external_initializers_file_name: dataName,
+      optimized_model_external_initializers_min_size_in_bytes: '4096' } } });
+  await optimised.release();
+  const want = await logits(original, {});
+  const got = await logits(target, { graphOptimizationLevel: 'disabled' });
+  let diff = want.length === got.length ? 0 : Infinity;
+  let scale = 1;
+  for (let i = 0; i < want.length && diff !== Infinity; i++) {
+    diff = Math.max(diff, Math.abs(want[i] - got[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  process.stdout.write(JSON.stringify({ relativeDifference: Number.isNaN(diff) ? Infinity : diff / scale }));
+})().then(
   () => process.exit(0),
-  (error) => { process.stderr.write(String(error && error.message || error)); process.exit(1); },
+  (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); },
 );
 `;
 
-async function optimiseInChild(source: string, target: string, dataName: string, signal?: AbortSignal) {
+/** Tuned graphs whose logits differ from the original's by more than this (relative to the largest) are dropped. */
+export const TUNED_LOGITS_TOLERANCE = 1e-4;
+
+async function optimiseInChild(
+  original: string,
+  source: string,
+  target: string,
+  dataName: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     execFile(
       process.execPath,
-      ['-e', CHILD_SCRIPT, ortPath, source, target, dataName],
+      ['-e', CHILD_SCRIPT, ortPath, original, source, target, dataName],
       { signal, maxBuffer: 1 << 20 },
-      (error, _stdout, stderr) => {
-        if (!error) resolve();
-        else if (signal?.aborted) reject(new AbortError('CPU tuning was aborted', { cause: signal.reason }));
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolve(Number((JSON.parse(stdout) as { relativeDifference: number | null }).relativeDifference ?? Infinity));
+        } else if (signal?.aborted) reject(new AbortError('CPU tuning was aborted', { cause: signal.reason }));
         else {
           reject(
             new BackendError(`onnxruntime could not optimise the graph for this CPU: ${stderr || error.message}`, {
