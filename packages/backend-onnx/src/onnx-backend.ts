@@ -20,7 +20,7 @@ import {
   validateModelSpec,
 } from '@slmkit/core';
 import type { InferenceSession } from 'onnxruntime-common';
-import { EmbeddingRows } from './embedding-rows.js';
+import { EmbeddingRows, embeddingLayoutFile } from './embedding-rows.js';
 import { CONV_LINEAR_MIN_ELEMENTS } from './export/conv-linears.js';
 import { headDimFromHfConfig } from './export/hf-config.js';
 import { buildLlamaOnnxModel, INPUTS_EMBEDS } from './export/llama-graph.js';
@@ -57,7 +57,8 @@ export interface OnnxBackendOptions {
   /**
    * KV-cache layout: `slots` runs slmkit's KV-slot decoder (`onnx/model_slots*.onnx` in folders slmkit exported;
    * in-memory models are built that way), which never copies the cache; `optimum` runs the Optimum graph that
-   * transformers.js runs. Default `auto`: `slots` under onnxruntime-node where the folder has it, else `optimum`.
+   * transformers.js runs. Default `auto`: `slots` on CPU devices (Node, browser WASM) where the folder has it (in the
+   * browser only graphs that take `input_ids`), else `optimum`.
    */
   kvLayout?: 'auto' | 'optimum' | 'slots';
   /** Block size of the int8 weights when exporting in-memory models. Default 128. */
@@ -132,7 +133,8 @@ export class OnnxBackend implements Backend {
     const report = (fraction: number, stage: string) => options.onProgress?.({ fraction, stage });
     throwIfAborted(options.signal, 'ONNX model load');
     report(0, 'preparing model');
-    const prepared = await this.#prepare(input, options);
+    const device = await this.#options.runtime.resolveDevice(options.device);
+    const prepared = await this.#prepare(input, options, device);
     throwIfAborted(options.signal, 'ONNX model load');
     const threads = options.threads ?? this.#options.threads ?? this.#defaultThreads(prepared.spec);
     const sessionOptions: InferenceSession.SessionOptions = {
@@ -143,7 +145,6 @@ export class OnnxBackend implements Backend {
       logSeverityLevel: 3,
       ...this.#options.sessionOptions,
     };
-    const device = await this.#options.runtime.resolveDevice(options.device);
     let source = prepared.model;
     let tuning: GraphTuning | undefined;
     if (
@@ -242,8 +243,8 @@ export class OnnxBackend implements Backend {
     return parameterCount(spec) < SINGLE_THREAD_PARAMETER_LIMIT ? 1 : this.#options.runtime.defaultThreads();
   }
 
-  async #prepare(input: ModelInput, options: LoadOptions): Promise<PreparedModel> {
-    if (isModelData(input)) return this.#prepareInMemory(input);
+  async #prepare(input: ModelInput, options: LoadOptions, device: string): Promise<PreparedModel> {
+    if (isModelData(input)) return this.#prepareInMemory(input, device);
     const files: ModelFiles = typeof input === 'string' ? { path: input } : input;
     const runtime = this.#options.runtime;
     const dtype = this.#options.dtype ?? 'auto';
@@ -265,10 +266,13 @@ export class OnnxBackend implements Backend {
     }
     const folder = await readOnnxFolder(runtime, dir, dtype, tokenizerPath);
     let onnxFile = folder.onnxFile;
-    if (folder.dtype !== 'portable' && this.#useSlots()) {
+    if (folder.dtype !== 'portable' && this.#useSlots(device)) {
       const slotFile = joinPath(dir, ONNX_SLOT_FILES[folder.dtype]);
-      if (await runtime.exists(slotFile)) onnxFile = slotFile;
-      else if (this.#options.kvLayout === 'slots') {
+      // A KV-slot graph that takes `inputs_embeds` needs the rows read from a file (Node); `auto` passes it by elsewhere.
+      const readsRows = !runtime.openFile && (await runtime.exists(embeddingLayoutFile(slotFile)));
+      const explicit = this.#options.kvLayout === 'slots';
+      if ((await runtime.exists(slotFile)) && (explicit || !readsRows)) onnxFile = slotFile;
+      else if (explicit) {
         throw new NotFoundError('kvLayout "slots" asks for a KV-slot graph the model folder does not have', {
           file: slotFile,
           field: 'kvLayout',
@@ -286,7 +290,7 @@ export class OnnxBackend implements Backend {
     };
   }
 
-  async #prepareInMemory(model: ModelData): Promise<PreparedModel> {
+  async #prepareInMemory(model: ModelData, device: string): Promise<PreparedModel> {
     validateModelSpec(model.spec);
     validateLlamaWeights(model.spec, model.weights);
     const weights = this.#options.dtype === 'int8' ? 'int8' : 'fp32';
@@ -295,7 +299,7 @@ export class OnnxBackend implements Backend {
       buildLlamaOnnxModel(model, {
         weights,
         fused,
-        kvLayout: fused && this.#useSlots() ? 'slots' : 'optimum',
+        kvLayout: fused && this.#useSlots(device) ? 'slots' : 'optimum',
         accuracyLevel: this.#options.int8AccuracyLevel ?? 4,
         quantBlockSize: this.#options.int8BlockSize,
       }),
@@ -311,10 +315,13 @@ export class OnnxBackend implements Backend {
     };
   }
 
-  /** Whether to run KV-slot graphs where there are some (see `kvLayout`). */
-  #useSlots(): boolean {
+  /**
+   * Whether to run KV-slot graphs where there are some (see `kvLayout`): `auto` on CPU devices (onnxruntime-node's
+   * `cpu`, onnxruntime-web's `wasm`); WebGPU keeps the Optimum graph, whose GroupQueryAttention runs on the GPU.
+   */
+  #useSlots(device: string): boolean {
     const layout = this.#options.kvLayout ?? 'auto';
-    return layout === 'slots' || (layout === 'auto' && this.#options.runtime.name === 'onnxruntime-node');
+    return layout === 'slots' || (layout === 'auto' && (device === 'cpu' || device === 'wasm'));
   }
 
   async dispose(): Promise<void> {

@@ -11,6 +11,7 @@ import { SHARED_MISSING_REASON, stories260KPaths } from '@slmkit/core/testing/sh
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertToOnnx } from '../index.js';
 import { startStaticServer } from './static-server.test-helpers.js';
 
 const stories = stories260KPaths();
@@ -23,6 +24,7 @@ interface PageResult {
   text?: string;
   runtime?: string;
   device?: string;
+  file?: string;
   error?: string;
 }
 
@@ -53,8 +55,11 @@ describe.skipIf(skip !== undefined)(
       const ortDir = existsSync(join(ortDist, 'ort-wasm-simd-threaded.wasm'))
         ? ortDist
         : dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+      // Our own export of stories260K too: it has the KV-slot graphs, which the browser runs on WASM.
+      const ours = join(work, 'ours');
+      await convertToOnnx({ path: stories!.model, tokenizerPath: stories!.tokenizer }, ours);
       ({ url, server } = await startStaticServer(
-        { '/assets/': outDir, '/ort/': ortDir, '/model/': stories!.hfOnnx },
+        { '/assets/': outDir, '/ort/': ortDir, '/model/': stories!.hfOnnx, '/ours/': ours },
         '<!doctype html><meta charset="utf-8"><title>slmkit onnx</title><script type="module" src="/assets/page.js"></script>',
       ));
     }, 120_000);
@@ -64,8 +69,8 @@ describe.skipIf(skip !== undefined)(
       if (work) await rm(work, { recursive: true, force: true });
     });
 
-    /** Greedy stories260K in a fresh browser; `device` goes to `backend.load`. */
-    async function runPage(options: { softwareWebGpu: boolean; device?: string }): Promise<PageResult> {
+    /** Greedy stories260K in a fresh browser; `device` goes to `backend.load`, `query` to the page. */
+    async function runPage(options: { softwareWebGpu: boolean; device?: string; query?: string }): Promise<PageResult> {
       const browser = await chromium.launch(headlessChromiumLaunchOptions({ softwareWebGpu: options.softwareWebGpu }));
       try {
         const page = await browser.newPage();
@@ -73,7 +78,8 @@ describe.skipIf(skip !== undefined)(
         page.on('console', (m) => logs.push(m.text()));
         page.on('pageerror', (e) => logs.push(String(e)));
         const device = options.device ? `&device=${options.device}` : '';
-        await page.goto(`${url}/?tokens=${goldenContinuations.stories260K.ids.length}${device}`);
+        const query = options.query ? `&${options.query}` : '';
+        await page.goto(`${url}/?tokens=${goldenContinuations.stories260K.ids.length}${device}${query}`);
         await page.waitForFunction(
           () => (window as unknown as { __slmkitResult?: unknown }).__slmkitResult !== undefined,
           undefined,
@@ -95,7 +101,19 @@ describe.skipIf(skip !== undefined)(
       expect(result.device).toBe('wasm');
       expect(result.tokens).toEqual(goldenContinuations.stories260K.ids);
       expect(result.text).toBe(goldenContinuations.stories260K.text);
+      // A third-party folder has no KV-slot graph: the Optimum one runs.
+      expect(result.file).toMatch(/\/onnx\/model\.onnx$/);
     }, 180_000);
+
+    it('runs our export through its KV-slot graph on WASM, and through its Optimum graph when asked, with the same text', async () => {
+      const slots = await runPage({ softwareWebGpu: false, query: 'model=ours' });
+      expect(slots.file).toMatch(/\/onnx\/model_slots\.onnx$/);
+      expect(slots.tokens).toEqual(goldenContinuations.stories260K.ids);
+      expect(slots.text).toBe(goldenContinuations.stories260K.text);
+      const optimum = await runPage({ softwareWebGpu: false, query: 'model=ours&layout=optimum' });
+      expect(optimum.file).toMatch(/\/onnx\/model\.onnx$/);
+      expect(optimum.tokens).toEqual(goldenContinuations.stories260K.ids);
+    }, 240_000);
 
     it('runs on the WebGPU execution provider (Chromium software WebGPU) with the same greedy text', async () => {
       const result = await runPage({ softwareWebGpu: true, device: 'webgpu' });
