@@ -17,8 +17,10 @@ import { AbortError, generateText, type LoadedModel, ModelFormatError } from '@s
 import { createRandomModel } from '@slmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuSignature, TUNED_LOGITS_TOLERANCE, tuneGraphForCpu } from './cpu-tuning.js';
-import { createOnnxBackend, exportOnnxFolder } from './index.js';
+import { GraphBuilder } from './export/graph-builder.js';
+import { createOnnxBackend, encodeOnnxModel, exportOnnxFolder } from './index.js';
 import { logitRows, maxDiff } from './logit-rows.test-helpers.js';
+import { OnnxDataType } from './proto/onnx-codec.js';
 import { nodeOrtRuntime } from './runtime/ort-node.js';
 
 const work = mkdtempSync(join(tmpdir(), 'slmkit-cpu-tuning-'));
@@ -41,9 +43,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Tuned and untuned loads of `dir` agree: logits of a prefill then single-token steps, and greedy ids. */
-async function expectSameModel(dir: string, cacheDir: string): Promise<LoadedModel> {
-  const tuned = createOnnxBackend({ cacheDir, threads: 1 });
-  const plain = createOnnxBackend({ cpuTuning: false, threads: 1 });
+async function expectSameModel(
+  dir: string,
+  cacheDir: string,
+  options: { kvLayout?: 'optimum' } = {},
+): Promise<LoadedModel> {
+  const tuned = createOnnxBackend({ ...options, cacheDir, threads: 1 });
+  const plain = createOnnxBackend({ ...options, cpuTuning: false, threads: 1 });
   try {
     const a = await tuned.load(dir);
     const b = await plain.load(dir);
@@ -84,6 +90,38 @@ describe('KV-slot graphs tuned for this CPU', () => {
   it('tunes a tied model whose weights are inside the graph (the vocabulary projection reads the table)', async () => {
     const model = await expectSameModel(tiedDir, join(work, 'cache-tied'));
     if (nchwcCpu) expect(model.info.details?.cpuTuning).toBe('11 linear layers run as NCHWc convolutions');
+  });
+
+  it('tunes Optimum-layout graphs too (kvLayout optimum), with the logits and greedy ids of the untuned graph', async () => {
+    const model = await expectSameModel(untiedDir, join(work, 'cache-optimum'), { kvLayout: 'optimum' });
+    expect(String(model.info.details?.file)).toMatch(/\/onnx\/model\.onnx$/);
+    // The same 11 linear layers as in the KV-slot graph (k and v are 256 x 128).
+    if (nchwcCpu) expect(model.info.details?.cpuTuning).toBe('11 linear layers run as NCHWc convolutions');
+  });
+
+  it('remembers a graph that onnxruntime rejects once rewritten (a linear layer on a 2-D input)', async () => {
+    const dir = join(work, 'two-d');
+    mkdirSync(dir);
+    const g = new GraphBuilder();
+    g.input('x', OnnxDataType.FLOAT, [1, 256]);
+    g.op('MatMul', ['x', g.float('w', [256, 512], new Float32Array(256 * 512).fill(0.01))], {}, { out: 'logits' });
+    g.output('logits', OnnxDataType.FLOAT, [1, 512]);
+    const file = join(dir, 'model.onnx');
+    writeFileSync(
+      file,
+      await encodeOnnxModel({ irVersion: 8, graph: g.graph('two-d'), opsetImport: [{ domain: '', version: 17 }] }),
+    );
+    const cacheDir = join(work, 'cache-two-d');
+    const first = await tuneGraphForCpu(file, { cacheDir, onnxruntimeVersion });
+    expect(first.file).toBeUndefined();
+    expect(first.manifest).toMatchObject({ applied: false, convLinears: 1 });
+    expect(first.manifest.reason).toMatch(/^onnxruntime rejected the rewritten graph: /);
+    const [entry] = readdirSync(join(cacheDir, 'cpu-tuned'));
+    const manifest = join(cacheDir, 'cpu-tuned', entry as string, 'tuning.json');
+    const written = statSync(manifest).mtimeMs;
+    expect(await tuneGraphForCpu(file, { cacheDir, onnxruntimeVersion })).toEqual(first);
+    expect(statSync(manifest).mtimeMs).toBe(written);
+    expect(readdirSync(join(cacheDir, 'cpu-tuned', entry as string))).toEqual(['tuning.json']);
   });
 
   it('tunes once per graph and machine: later calls read the cache', async () => {

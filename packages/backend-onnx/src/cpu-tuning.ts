@@ -12,7 +12,7 @@ import { EXTERNAL_DATA_ALIGNMENT } from './export/external-data.js';
 import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx-codec.js';
 
 /**
- * Tuning a KV-slot graph for the CPU that runs it (onnxruntime-node only): its large linear layers are rewritten as
+ * Tuning an fp32 decoder graph (KV-slot or Optimum layout) for the CPU that runs it (onnxruntime-node only): its large linear layers are rewritten as
  * 1x1 convolutions (conv-linears.ts), onnxruntime optimises that graph at level `all` in a child process (the NCHWc
  * pass reorders every filter for this CPU's vector width) and saves the result with its weights in an external data
  * file. Loading the saved graph maps those weights from disk as they are: no prepacked copy, and decode steps that
@@ -26,7 +26,7 @@ import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx
  */
 
 /** Bumped when the rewrite or the saved layout changes, so older cache entries are not reused. */
-const CPU_TUNING_VERSION = 2; // 2: the tuned graph's logits are checked against the original's
+const CPU_TUNING_VERSION = 3; // 2: logits checked against the original graph's; 3: Optimum graphs too
 const MANIFEST = 'tuning.json';
 const TUNED_GRAPH = 'model.onnx';
 const TUNED_DATA = 'model.onnx_data';
@@ -111,8 +111,9 @@ const resultOf = (dir: string, manifest: CpuTuningManifest): CpuTuningResult =>
 
 /**
  * The CPU-tuned copy of `graphFile` (see above), made on the first call for this graph, CPU and onnxruntime
- * version. Returns no file where tuning gains nothing; throws AbortError when `signal` fires (the child process is
- * killed) and BackendError when onnxruntime fails to optimise the graph.
+ * version. Returns no file where tuning gains nothing or onnxruntime rejects the rewritten graph (both remembered);
+ * throws AbortError when `signal` fires (the child process is killed), ModelFormatError when the graph's data is
+ * shorter than it says.
  */
 export async function tuneGraphForCpu(file: string, options: CpuTuningOptions): Promise<CpuTuningResult> {
   const graphFile = resolve(file);
@@ -153,29 +154,43 @@ export async function tuneGraphForCpu(file: string, options: CpuTuningOptions): 
         join(work, TUNED_GRAPH),
         TUNED_DATA,
         options.signal,
-      );
+      ).catch((error: unknown) => {
+        // Remembered like any other result, so later loads do not try again.
+        if (error instanceof BackendError) return error;
+        throw error;
+      });
       await rm(join(work, SOURCE_GRAPH));
       await rm(join(work, SOURCE_DATA), { force: true });
-      const tuned = await decodeOnnxModel(new Uint8Array(await readFile(join(work, TUNED_GRAPH))));
-      const convs = tuned.graph.node.filter((n) => n.opType === 'Conv');
-      const nchwc = convs.filter((n) => n.domain === 'com.microsoft.nchwc').length;
-      const plain = convs.length - nchwc;
-      const agrees = difference <= TUNED_LOGITS_TOLERANCE;
-      const applied = nchwc > 0 && plain === 0 && agrees;
-      manifest = {
-        ...base,
-        applied,
-        reason: !agrees
-          ? `the tuned graph's logits differed from the original's by ${difference.toExponential(2)} (relative); not used`
-          : applied
-            ? `${plan.length} linear layers run as NCHWc convolutions`
-            : `onnxruntime left ${plain} of ${convs.length} convolutions outside NCHWc on this CPU`,
-        convLinears: plan.length,
-        nchwcConvs: nchwc,
-        logitsDifference: difference,
-      };
-      if (!applied) {
-        await rm(join(work, TUNED_GRAPH));
+      if (difference instanceof BackendError) {
+        manifest = {
+          ...base,
+          applied: false,
+          reason: `onnxruntime rejected the rewritten graph: ${difference.message}`,
+          convLinears: plan.length,
+          nchwcConvs: 0,
+        };
+      } else {
+        const tuned = await decodeOnnxModel(new Uint8Array(await readFile(join(work, TUNED_GRAPH))));
+        const convs = tuned.graph.node.filter((n) => n.opType === 'Conv');
+        const nchwc = convs.filter((n) => n.domain === 'com.microsoft.nchwc').length;
+        const plain = convs.length - nchwc;
+        const agrees = difference <= TUNED_LOGITS_TOLERANCE;
+        const applied = nchwc > 0 && plain === 0 && agrees;
+        manifest = {
+          ...base,
+          applied,
+          reason: !agrees
+            ? `the tuned graph's logits differed from the original's by ${difference.toExponential(2)} (relative)`
+            : applied
+              ? `${plan.length} linear ${plan.length === 1 ? 'layer runs' : 'layers run'} as NCHWc convolutions`
+              : `onnxruntime left ${plain} of ${convs.length} convolutions outside NCHWc on this CPU`,
+          convLinears: plan.length,
+          nchwcConvs: nchwc,
+          logitsDifference: difference,
+        };
+      }
+      if (!manifest.applied) {
+        await rm(join(work, TUNED_GRAPH), { force: true });
         await rm(join(work, TUNED_DATA), { force: true });
       }
     }
@@ -390,25 +405,35 @@ async function writeConvGraph(
 
 /**
  * Run by `node -e` in the child: optimise the rewritten graph at level `all` and save it (weights in an external
- * file), then check it: the original graph and the saved one, loaded one after the other, run the same prompt of 3
- * tokens over an 8-slot cache (values drawn from a fixed sequence; `past_bias` 0) and must give the same logits.
+ * file), then check it: the original graph and the saved one, loaded one after the other, run the same 3 new tokens
+ * over an 8-position cache (values drawn from a fixed sequence; `past_bias` 0, `attention_mask` 1) and must give the
+ * same logits.
  * Prints the largest difference, relative to the largest logit, as JSON.
  */
 const CHILD_SCRIPT = `
 const [ortPath, original, source, target, dataName] = process.argv.slice(1);
 const ort = require(ortPath);
 const options = { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
-const SIZES = { batch_size: 1, sequence_length: 3, capacity: 8 };
+// Symbolic sizes: KV-slot graphs (capacity) and Optimum's (past/total lengths; older exports name the total
+// 'past_sequence_length + 1', with one new token). Other names get 1.
+const oneNew = (session) => session.inputMetadata.some((i) => i.shape.includes('past_sequence_length + 1'));
+const sizes = (session) => {
+  const s = oneNew(session) ? 1 : 3;
+  return { batch_size: 1, sequence_length: s, capacity: 8, past_sequence_length: 8, total_sequence_length: 8 + s,
+    'past_sequence_length + 1': 9 };
+};
 let state = 1;
 const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2;
 function feedsFor(session) {
   const feeds = {};
+  const known = sizes(session);
   for (const input of session.inputMetadata) {
-    const dims = input.shape.map((d) => (typeof d === 'number' ? d : (SIZES[d] ?? 1)));
+    const dims = input.shape.map((d) => (typeof d === 'number' ? d : (known[d] ?? 1)));
     const size = dims.reduce((a, b) => a * b, 1);
     if (input.type === 'int64') {
       const data = new BigInt64Array(size);
-      if (input.name !== 'logits_from') for (let i = 0; i < size; i++) data[i] = BigInt(i % dims[dims.length - 1]);
+      if (input.name === 'attention_mask') data.fill(1n);
+      else if (input.name !== 'logits_from') for (let i = 0; i < size; i++) data[i] = BigInt(i % dims[dims.length - 1]);
       feeds[input.name] = new ort.Tensor('int64', data, dims);
     } else {
       const data = new Float32Array(size);

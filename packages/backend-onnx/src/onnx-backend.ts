@@ -74,8 +74,8 @@ export interface OnnxBackendOptions {
   /** Turns a non-ONNX path (llama2.c, GGUF, safetensors) into an ONNX folder; absent in the browser. */
   convertInput?: (files: ModelFiles, options: LoadOptions) => Promise<string>;
   /**
-   * Gives a KV-slot graph file a copy tuned for this CPU (Node: cpu-tuning.ts), or says why not. Used at optimisation
-   * level `all` only; absent in the browser.
+   * Gives a graph file a copy tuned for this CPU (Node: cpu-tuning.ts), or says why not. Used for fp32 graphs at
+   * optimisation level `all` only; absent in the browser.
    */
   tuneGraph?: (file: string, options: LoadOptions) => Promise<GraphTuning>;
 }
@@ -94,8 +94,6 @@ interface PreparedModel {
   tokenizer: Tokenizer;
   headDim: number;
   weightType: string;
-  /** A KV-slot graph file (these may be tuned for the CPU). */
-  slots: boolean;
 }
 
 /**
@@ -148,7 +146,6 @@ export class OnnxBackend implements Backend {
     let source = prepared.model;
     let tuning: GraphTuning | undefined;
     if (
-      prepared.slots &&
       typeof source === 'string' &&
       sessionOptions.graphOptimizationLevel === 'all' &&
       mayGainFromCpuTuning(prepared)
@@ -286,7 +283,6 @@ export class OnnxBackend implements Backend {
       tokenizer: folder.tokenizer,
       headDim: headDimFromHfConfig(folder.config) ?? folder.spec.dim / folder.spec.nHeads,
       weightType: folder.dtype === 'int8' ? 'int8' : 'f32',
-      slots: onnxFile !== folder.onnxFile,
     };
   }
 
@@ -311,7 +307,6 @@ export class OnnxBackend implements Backend {
       tokenizer: model.tokenizer,
       headDim: model.spec.dim / model.spec.nHeads,
       weightType: weights === 'int8' ? 'int8' : 'f32',
-      slots: false,
     };
   }
 

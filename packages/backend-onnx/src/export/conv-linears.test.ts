@@ -13,7 +13,7 @@ const slotGraph = (options: { tied: boolean; vocabSize?: number }) =>
   );
 
 describe('linear layers as 1x1 convolutions', () => {
-  it('plans every large fp32 linear of a KV-slot graph, and nothing in Optimum-layout graphs', () => {
+  it('plans every large fp32 linear, in KV-slot and Optimum-layout graphs alike', () => {
     expect(256 * 256).toBe(CONV_LINEAR_MIN_ELEMENTS);
     const plan = planConvLinears(slotGraph({ tied: false }));
     // Per layer q, k, v, o, gate, up, down; the 404-row vocabulary projection is not a multiple of 16.
@@ -21,7 +21,13 @@ describe('linear layers as 1x1 convolutions', () => {
     expect(plan.every((p) => p.layout === 'kn' && p.k % 16 === 0 && p.n % 16 === 0)).toBe(true);
     expect(plan.find((p) => p.weight.name === 'blk.0.ffn_down.weight.T')).toMatchObject({ k: 512, n: 256 });
     const optimum = buildLlamaOnnxModel(createRandomModel({ ...shape, tiedEmbeddings: false }), { fused: true });
-    expect(planConvLinears(optimum)).toEqual([]);
+    expect(planConvLinears(optimum).map((p) => p.weight.name)).toEqual(plan.map((p) => p.weight.name));
+    const int8 = buildLlamaOnnxModel(createRandomModel({ ...shape, tiedEmbeddings: false }), {
+      fused: true,
+      kvLayout: 'slots',
+      weights: 'int8',
+    });
+    expect(planConvLinears(int8)).toEqual([]);
     const small = buildLlamaOnnxModel(createRandomModel({ ...shape, dim: 128, ffnDim: 256 }), {
       fused: true,
       kvLayout: 'slots',

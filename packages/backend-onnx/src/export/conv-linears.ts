@@ -2,7 +2,7 @@ import type { ModelProto, NodeProto, TensorProto } from '../proto/onnx-codec.js'
 import { int64ToNumber, OnnxAttributeType, OnnxDataType } from '../proto/onnx-codec.js';
 
 /**
- * Linear layers of slmkit's KV-slot graphs rewritten as 1x1 convolutions, for onnxruntime's CPU provider: its NCHWc
+ * Linear layers of decoder graphs rewritten as 1x1 convolutions, for onnxruntime's CPU provider: its NCHWc
  * layout pass turns such a Conv into MLAS's blocked pointwise kernel, which streams a decode step's weights about 1.5x
  * faster than the prepacked SGEMM behind MatMul (M = 1 is a matrix-vector product, bound by memory bandwidth).
  * The pass reorders each filter into a block layout that depends on the CPU (8 or 16 channels), so a rewritten
@@ -30,19 +30,15 @@ export interface ConvLinear {
   filter: string;
 }
 
-const isSlotGraph = (model: ModelProto) =>
-  model.metadataProps?.some((p) => p.key === 'slmkit.kv_layout' && p.value === 'slots') === true;
-
 const dimsOf = (tensor: TensorProto) => tensor.dims.map((d) => int64ToNumber(d));
 
 /**
- * The MatMuls of an slmkit KV-slot graph worth running as Conv: a float32 weight constant of at least
- * CONV_LINEAR_MIN_ELEMENTS with channel counts divisible by CONV_LINEAR_CHANNEL_MULTIPLE. Other graphs (third-party
- * folders) give none: the rewrite relies on every linear layer's input being [batch, sequence, K], which slmkit's
- * exporter guarantees.
+ * The MatMuls of a graph worth running as Conv: a float32 weight constant of at least CONV_LINEAR_MIN_ELEMENTS with
+ * channel counts divisible by CONV_LINEAR_CHANNEL_MULTIPLE. The rewrite takes each one's input to be
+ * [batch, sequence, K], as in slmkit's graphs and Optimum's decoder exports; in a graph where that does not hold,
+ * onnxruntime rejects the rewritten graph (or its logits differ), and tuning records that the graph runs as it is.
  */
 export function planConvLinears(model: ModelProto): ConvLinear[] {
-  if (!isSlotGraph(model)) return [];
   const initializers = new Map(model.graph.initializer.map((t) => [t.name, t]));
   const producers = new Map<string, NodeProto>();
   for (const node of model.graph.node) for (const out of node.output) producers.set(out, node);
