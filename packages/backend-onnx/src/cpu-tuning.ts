@@ -12,12 +12,12 @@ import { EXTERNAL_DATA_ALIGNMENT } from './export/external-data.js';
 import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx-codec.js';
 
 /**
- * Tuning an fp32 decoder graph (KV-slot or Optimum layout) for the CPU that runs it (onnxruntime-node only): its large linear layers are rewritten as
- * 1x1 convolutions (conv-linears.ts), onnxruntime optimises that graph at level `all` in a child process (the NCHWc
- * pass reorders every filter for this CPU's vector width) and saves the result with its weights in an external data
- * file. Loading the saved graph maps those weights from disk as they are: no prepacked copy, and decode steps that
- * stream the weights about 1.5x faster than MatMul's kernel. The child holds two copies of the weights for a moment;
- * the process that runs the model never does.
+ * Tuning an fp32 decoder graph (KV-slot or Optimum layout) for the CPU that runs it (onnxruntime-node only): its
+ * large linear layers are rewritten as 1x1 convolutions (conv-linears.ts), onnxruntime optimises that graph at level
+ * `all` in a child process (the NCHWc pass reorders every filter for this CPU's vector width) and saves the result
+ * with its weights in an external data file. Loading the saved graph maps those weights from disk as they are: no
+ * prepacked copy, and decode steps that stream the weights about 1.5x faster than MatMul's kernel. The child holds
+ * two copies of the weights for a moment; the process that runs the model never does.
  *
  * Results live in `<cache>/cpu-tuned/<key>/`, keyed by the graph's bytes, its folder's data files (size and mtime),
  * this CPU (architecture, model, vector extensions) and the onnxruntime version, so a folder copied to another
@@ -488,7 +488,8 @@ async function optimiseInChild(
       { signal, maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
         if (!error) {
-          resolve(Number((JSON.parse(stdout) as { relativeDifference: number | null }).relativeDifference ?? Infinity));
+          const last = stdout.trim().split('\n').pop() ?? '';
+          resolve(Number((JSON.parse(last) as { relativeDifference: number | null }).relativeDifference ?? Infinity));
         } else if (signal?.aborted) reject(new AbortError('CPU tuning was aborted', { cause: signal.reason }));
         else {
           reject(
