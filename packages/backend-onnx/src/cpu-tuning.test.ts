@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AbortError, generateText, type LoadedModel, ModelFormatError } from '@slmkit/core';
 import { createRandomModel } from '@slmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -241,6 +241,26 @@ describe('KV-slot graphs tuned for this CPU', () => {
     });
     await expect(tuning).rejects.toBeInstanceOf(ModelFormatError);
     await expect(tuning).rejects.toThrow(/model\.onnx_data/);
+  });
+
+  it.skipIf(!nchwcCpu)('loads the graph itself when its tuned copy was removed after the cache lookup', async () => {
+    const cacheDir = join(work, 'cache-vanished');
+    const file = join(untiedDir, 'onnx', 'model_slots.onnx');
+    const { file: tuned } = await tuneGraphForCpu(file, { cacheDir, onnxruntimeVersion });
+    if (!tuned) throw new Error('expected a tuned copy on an AVX2/AVX-512 CPU');
+    // The manifest stays (the lookup still finds the entry); the tuned data file is gone.
+    rmSync(join(dirname(tuned), 'model.onnx_data'));
+    const backend = createOnnxBackend({ cacheDir, threads: 1 });
+    try {
+      const model = await backend.load(untiedDir);
+      expect(model.info.details?.cpuTuning).toMatch(/^not tuned: the tuned copy failed to load/);
+      expect(model.info.details?.cpuTunedFile).toBeUndefined();
+      expect(model.info.details?.graphOptimizationLevel).toBe('all');
+      const out = await generateText({ model, prompt: 'the', maxTokens: 4, temperature: 0, stopTokens: [] });
+      expect(out.tokens).toHaveLength(4);
+    } finally {
+      await backend.dispose();
+    }
   });
 
   it('loads the untuned graph when the cache cannot be written, saying why', async () => {

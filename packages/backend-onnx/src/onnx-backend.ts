@@ -164,7 +164,14 @@ export class OnnxBackend implements Backend {
     report(0.5, 'creating onnxruntime session');
     let session: InferenceSession;
     try {
-      session = await this.#options.runtime.createSession(source, sessionOptions, device);
+      session = await this.#options.runtime.createSession(source, sessionOptions, device).catch((error: unknown) => {
+        if (!tuning?.file) throw error;
+        // The tuned copy went missing or bad since it was made (cache cleared meanwhile): run the graph itself.
+        tuning = { reason: `not tuned: the tuned copy failed to load (${(error as Error).message})` };
+        source = prepared.model;
+        sessionOptions.graphOptimizationLevel = this.#options.graphOptimizationLevel ?? 'all';
+        return this.#options.runtime.createSession(source, sessionOptions, device);
+      });
     } catch (error) {
       throw new ModelFormatError(`onnxruntime could not load the model: ${(error as Error).message}`, {
         file: prepared.file,
