@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -481,6 +480,8 @@ async function optimiseInChild(
   signal?: AbortSignal,
 ): Promise<number> {
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  // Loaded here, not at import: child_process costs every process ~1.3 MB, and most loads never tune.
+  const { execFile } = await import('node:child_process');
   return new Promise<number>((resolve, reject) => {
     execFile(
       process.execPath,

@@ -1,7 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ModelFormatError, NotFoundError } from '@slmkit/core';
 import { availableCpuCores, pathExists, readModelFile } from '@slmkit/core/node';
 import * as ort from 'onnxruntime-node';
@@ -29,8 +27,10 @@ function gcOrNull(): GcFunction | null {
     try {
       if (existing) gcFunction = existing;
       else {
-        setFlagsFromString('--expose-gc');
-        gcFunction = runInNewContext('gc') as GcFunction;
+        // Required on first use, not imported: node:v8 and node:vm cost a process ~1.2 MB that most never need.
+        const require = createRequire(import.meta.url);
+        (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--expose-gc');
+        gcFunction = (require('node:vm') as typeof import('node:vm')).runInNewContext('gc') as GcFunction;
       }
     } catch {
       gcFunction = null;
