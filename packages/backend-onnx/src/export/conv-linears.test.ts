@@ -28,6 +28,12 @@ describe('linear layers as 1x1 convolutions', () => {
       weights: 'int8',
     });
     expect(planConvLinears(int8)).toEqual([]);
+    // A merged decoder (an If node with subgraphs) is left alone.
+    const merged = {
+      ...optimum,
+      graph: { ...optimum.graph, node: [...optimum.graph.node, { opType: 'If', input: ['c'], output: ['o'] }] },
+    };
+    expect(planConvLinears(merged)).toEqual([]);
     const small = buildLlamaOnnxModel(createRandomModel({ ...shape, dim: 128, ffnDim: 256 }), {
       fused: true,
       kvLayout: 'slots',

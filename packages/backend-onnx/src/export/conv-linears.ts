@@ -30,6 +30,8 @@ export interface ConvLinear {
   filter: string;
 }
 
+const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan']);
+
 const dimsOf = (tensor: TensorProto) => tensor.dims.map((d) => int64ToNumber(d));
 
 /**
@@ -37,8 +39,11 @@ const dimsOf = (tensor: TensorProto) => tensor.dims.map((d) => int64ToNumber(d))
  * channel counts divisible by CONV_LINEAR_CHANNEL_MULTIPLE. The rewrite takes each one's input to be
  * [batch, sequence, K], as in slmkit's graphs and Optimum's decoder exports; in a graph where that does not hold,
  * onnxruntime rejects the rewritten graph (or its logits differ), and tuning records that the graph runs as it is.
+ * Graphs with subgraphs get no plan.
  */
 export function planConvLinears(model: ModelProto): ConvLinear[] {
+  // Subgraphs (If / Loop / Scan, e.g. Optimum's merged decoders) read outer values this rewrite does not track.
+  if (model.graph.node.some((n) => SUBGRAPH_OPS.has(n.opType))) return [];
   const initializers = new Map(model.graph.initializer.map((t) => [t.name, t]));
   const producers = new Map<string, NodeProto>();
   for (const node of model.graph.node) for (const out of node.output) producers.set(out, node);
