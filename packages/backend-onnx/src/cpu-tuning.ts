@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +9,8 @@ import { onnxCacheDir } from './config.js';
 import { applyConvLinears, type ConvLinear, planConvLinears, transposedRows } from './export/conv-linears.js';
 import { EXTERNAL_DATA_ALIGNMENT } from './export/external-data.js';
 import { decodeOnnxModel, encodeOnnxModel, type TensorProto } from './proto/onnx-codec.js';
+import { openRandomAccessFile } from './runtime/random-access-file.js';
+import type { RandomAccessFile } from './runtime/runtime-seam.js';
 
 /**
  * Tuning an fp32 decoder graph (KV-slot or Optimum layout) for the CPU that runs it (onnxruntime-node only): its
@@ -31,8 +33,8 @@ const TUNED_GRAPH = 'model.onnx';
 const TUNED_DATA = 'model.onnx_data';
 const SOURCE_GRAPH = 'source.onnx';
 const SOURCE_DATA = 'source.onnx_data';
-/** Bytes of a transposed weight built at a time (a slab of filter rows). */
-const TRANSPOSE_SLAB_BYTES = 8 << 20;
+/** Bytes of a weight copied or transposed at a time (a transposed slab holds whole filter rows). */
+const SLAB_BYTES = 8 << 20;
 /** The vector extensions that decide onnxruntime's kernels (x86); other flags do not matter to the tuned graph. */
 const RELEVANT_CPU_FLAGS =
   /^(sse4_1|sse4_2|avx|avx2|fma|f16c|avx512f|avx512bw|avx512dq|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_tile|amx_int8|amx_bf16)$/;
@@ -262,30 +264,6 @@ function externalRange(tensor: TensorProto, graphFile: string): { file: string; 
   };
 }
 
-/** Reads byte ranges of the source graph's data files (one handle per file, shared by concurrent reads). */
-class SourceData {
-  readonly #handles = new Map<string, Promise<FileHandle>>();
-
-  async read(file: string, position: number, into: Uint8Array): Promise<void> {
-    let handle = this.#handles.get(file);
-    if (!handle) {
-      handle = open(file, 'r');
-      this.#handles.set(file, handle);
-    }
-    const { bytesRead } = await (await handle).read(into, 0, into.byteLength, position);
-    if (bytesRead !== into.byteLength) {
-      throw new ModelFormatError(`short read: ${bytesRead} of ${into.byteLength} bytes at ${position}`, {
-        file,
-        offset: position,
-      });
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const handle of this.#handles.values()) await (await handle.catch(() => undefined))?.close();
-  }
-}
-
 /**
  * Writes the Conv-rewritten graph and one data file with every weight it reads (filters transposed slab by slab,
  * the rest copied), so onnxruntime loads it from `work` alone.
@@ -297,83 +275,86 @@ async function writeConvGraph(
   work: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const source = new SourceData();
+  /** The source graph's data files, opened once each. */
+  const files = new Map<string, RandomAccessFile>();
   const out = await open(join(work, SOURCE_DATA), 'w');
   let offset = 0;
   const append = async (bytes: Uint8Array) => {
     await out.write(bytes, 0, bytes.byteLength, offset);
     offset += bytes.byteLength;
   };
-  const external = (tensor: TensorProto, at: number, length: number): TensorProto => ({
-    ...tensor,
-    rawData: undefined,
-    dataLocation: 1,
-    externalData: [
-      { key: 'location', value: SOURCE_DATA },
-      { key: 'offset', value: String(at) },
-      { key: 'length', value: String(length) },
-    ],
-  });
-  const align = () => {
-    offset = Math.ceil(offset / EXTERNAL_DATA_ALIGNMENT) * EXTERNAL_DATA_ALIGNMENT;
-  };
   /** Bytes [from, from + into.length) of a tensor, wherever they are. */
-  const readTensor = async (tensor: TensorProto, from: number, into: Uint8Array) => {
-    if (!isExternal(tensor)) {
-      if (!tensor.rawData || from + into.byteLength > tensor.rawData.byteLength) {
-        throw new ModelFormatError(`initializer "${tensor.name}" is shorter than its shape`, {
-          file: graphFile,
-          field: tensor.name,
-        });
-      }
-      into.set(tensor.rawData.subarray(from, from + into.byteLength));
-      return;
-    }
-    const range = externalRange(tensor, graphFile);
-    if (from + into.byteLength > range.length) {
+  const readTensor = (tensor: TensorProto, from: number, into: Uint8Array) => {
+    const range = isExternal(tensor) ? externalRange(tensor, graphFile) : undefined;
+    const length = range ? range.length : (tensor.rawData?.byteLength ?? 0);
+    if (from + into.byteLength > length) {
       throw new ModelFormatError(`initializer "${tensor.name}" is shorter than its shape`, {
-        file: range.file,
+        file: range?.file ?? graphFile,
         field: tensor.name,
       });
     }
-    await source.read(range.file, range.offset + from, into);
+    if (!range) {
+      into.set((tensor.rawData as Uint8Array).subarray(from, from + into.byteLength));
+      return;
+    }
+    let file = files.get(range.file);
+    if (!file) {
+      file = openRandomAccessFile(range.file);
+      files.set(range.file, file);
+    }
+    file.read(range.offset + from, into);
+  };
+  /**
+   * Appends `bytes` bytes of a tensor at the next aligned offset, `slabBytes` at a time from `slab`; returns the
+   * tensor's external entry.
+   */
+  const appendTensor = async (
+    tensor: TensorProto,
+    bytes: number,
+    slab: (at: number, size: number) => Uint8Array,
+    slabBytes = SLAB_BYTES,
+  ): Promise<TensorProto> => {
+    offset = Math.ceil(offset / EXTERNAL_DATA_ALIGNMENT) * EXTERNAL_DATA_ALIGNMENT;
+    const start = offset;
+    for (let at = 0; at < bytes; at += slabBytes) await append(slab(at, Math.min(slabBytes, bytes - at)));
+    return {
+      ...tensor,
+      rawData: undefined,
+      dataLocation: 1,
+      externalData: [
+        { key: 'location', value: SOURCE_DATA },
+        { key: 'offset', value: String(start) },
+        { key: 'length', value: String(bytes) },
+      ],
+    };
+  };
+  /** Slabs of a tensor's own bytes. */
+  const copied = (tensor: TensorProto) => (at: number, size: number) => {
+    const chunk = new Uint8Array(size);
+    readTensor(tensor, at, chunk);
+    return chunk;
   };
   try {
     const filters: TensorProto[] = [];
     for (const linear of plan) {
       throwIfAborted(signal, 'CPU tuning');
-      align();
-      const start = offset;
-      const bytes = linear.k * linear.n * 4;
-      if (linear.layout === 'nk') {
-        for (let at = 0; at < bytes; at += TRANSPOSE_SLAB_BYTES) {
-          const chunk = new Uint8Array(Math.min(TRANSPOSE_SLAB_BYTES, bytes - at));
-          await readTensor(linear.weight, at, chunk);
-          await append(chunk);
-        }
-      } else {
-        // Filter rows [from, to) are columns of W: read each of W's k rows across those columns.
-        const rowsPerSlab = Math.max(1, Math.floor(TRANSPOSE_SLAB_BYTES / (linear.k * 4)));
-        for (let from = 0; from < linear.n; from += rowsPerSlab) {
-          const to = Math.min(linear.n, from + rowsPerSlab);
-          const reads: Promise<void>[] = [];
-          const slabs: Float32Array[] = [];
-          for (let row = 0; row < linear.k; row++) {
-            const slab = new Float32Array(to - from);
-            slabs.push(slab);
-            reads.push(readTensor(linear.weight, (row * linear.n + from) * 4, new Uint8Array(slab.buffer)));
-          }
-          await Promise.all(reads);
-          const rows = transposedRows(linear.k, from, to, (row, into) => into.set(slabs[row] as Float32Array));
-          await append(new Uint8Array(rows.buffer));
-        }
-      }
-      const filter: TensorProto = {
-        name: linear.filter,
-        dims: [linear.n, linear.k, 1, 1],
-        dataType: linear.weight.dataType,
+      const { k, n, weight } = linear;
+      const filter: TensorProto = { name: linear.filter, dims: [n, k, 1, 1], dataType: weight.dataType };
+      // `nk`: the table already is the filter. `kn`: filter rows are columns of W, whole rows per slab.
+      const rowBytes = k * 4;
+      const transposed = (at: number, size: number) => {
+        const from = at / rowBytes;
+        const rows = transposedRows(k, from, from + size / rowBytes, (row, into) =>
+          readTensor(weight, (row * n + from) * 4, new Uint8Array(into.buffer, into.byteOffset, into.byteLength)),
+        );
+        return new Uint8Array(rows.buffer);
       };
-      filters.push(external(filter, start, bytes));
+      const wholeRows = Math.max(1, Math.floor(SLAB_BYTES / rowBytes)) * rowBytes;
+      filters.push(
+        linear.layout === 'nk'
+          ? await appendTensor(filter, k * n * 4, copied(weight))
+          : await appendTensor(filter, k * n * 4, transposed, wholeRows),
+      );
     }
     const rewritten = applyConvLinears(model, plan, filters);
     const fresh = new Set(filters.map((f) => f.name));
@@ -384,21 +365,13 @@ async function writeConvGraph(
         continue;
       }
       throwIfAborted(signal, 'CPU tuning');
-      const { length } = externalRange(tensor, graphFile);
-      align();
-      const start = offset;
-      for (let at = 0; at < length; at += TRANSPOSE_SLAB_BYTES) {
-        const chunk = new Uint8Array(Math.min(TRANSPOSE_SLAB_BYTES, length - at));
-        await readTensor(tensor, at, chunk);
-        await append(chunk);
-      }
-      initializer.push(external(tensor, start, length));
+      initializer.push(await appendTensor(tensor, externalRange(tensor, graphFile).length, copied(tensor)));
     }
     const graph = { ...rewritten, graph: { ...rewritten.graph, initializer } };
     await writeFile(join(work, SOURCE_GRAPH), await encodeOnnxModel(graph));
   } finally {
     await out.close();
-    await source.close();
+    for (const file of files.values()) file.close();
   }
 }
 

@@ -1,13 +1,13 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ModelFormatError, NotFoundError } from '@slmkit/core';
 import { availableCpuCores, pathExists, readModelFile } from '@slmkit/core/node';
 import * as ort from 'onnxruntime-node';
-import type { OrtRuntime, RandomAccessFile } from './runtime-seam.js';
+import { openRandomAccessFile } from './random-access-file.js';
+import type { OrtRuntime } from './runtime-seam.js';
+
+const require = createRequire(import.meta.url);
 
 function ortVersion(): string {
   try {
-    const require = createRequire(import.meta.url);
     return (require('onnxruntime-node/package.json') as { version: string }).version;
   } catch {
     return 'unknown';
@@ -28,7 +28,6 @@ function gcOrNull(): GcFunction | null {
       if (existing) gcFunction = existing;
       else {
         // Required on first use, not imported: node:v8 and node:vm cost a process ~1.2 MB that most never need.
-        const require = createRequire(import.meta.url);
         (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--expose-gc');
         gcFunction = (require('node:vm') as typeof import('node:vm')).runInNewContext('gc') as GcFunction;
       }
@@ -57,26 +56,5 @@ export const nodeOrtRuntime: OrtRuntime = {
   collectYoungGarbage: () => gcOrNull()?.({ type: 'minor' }),
   readFile: (path) => readModelFile(path),
   exists: pathExists,
-  openFile: async (path: string): Promise<RandomAccessFile> => {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (error) {
-      throw new NotFoundError(`cannot open the file: ${(error as Error).message}`, { file: path, cause: error });
-    }
-    const size = fstatSync(fd).size;
-    return {
-      size,
-      read(position, into) {
-        const n = readSync(fd, into, 0, into.byteLength, position);
-        if (n !== into.byteLength) {
-          throw new ModelFormatError(`short read: ${n} of ${into.byteLength} bytes at ${position}`, {
-            file: path,
-            offset: position,
-          });
-        }
-      },
-      close: () => closeSync(fd),
-    };
-  },
+  openFile: async (path: string) => openRandomAccessFile(path),
 } as OrtRuntime;
